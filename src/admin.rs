@@ -1,0 +1,131 @@
+//! Account and key administration, shared by the CLI, the demo start and the tests.
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use crate::auth::{generate_key, random_id, Scopes};
+use crate::domain::time::rfc3339;
+use crate::store::{KeyRecord, NewKey, Plan, Store, User};
+
+/// A key name: 1–100 characters, not blank.
+pub fn parse_key_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    match name.chars().count() {
+        0 => Err("the key name cannot be empty".into()),
+        n if n > 100 => Err(format!(
+            "the key name is {n} characters long; the maximum is 100"
+        )),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// Creates a user.
+pub async fn create_user(
+    store: &dyn Store,
+    email: &str,
+    name: &str,
+    plan: Plan,
+    now: i64,
+) -> anyhow::Result<User> {
+    let email = email.trim();
+    if email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
+        bail!("{email:?} is not an email address");
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("the name must be 1 to 100 characters long");
+    }
+    let user = User {
+        id: random_id("usr_"),
+        email: email.to_owned(),
+        name: name.to_owned(),
+        plan,
+        timezone: "UTC".into(),
+        created_at: now,
+    };
+    store.create_user(&user).await?;
+    Ok(user)
+}
+
+/// Changes the plan of the user with `email`.
+pub async fn set_plan(store: &dyn Store, email: &str, plan: Plan) -> anyhow::Result<User> {
+    let user = find_user(store, email).await?;
+    store.set_plan(&user.id, plan).await?;
+    Ok(User { plan, ..user })
+}
+
+/// The user with `email`, or an error that says so.
+pub async fn find_user(store: &dyn Store, email: &str) -> anyhow::Result<User> {
+    store
+        .user_by_email(email.trim())
+        .await
+        .with_context(|| format!("no user with the email {email}"))
+}
+
+/// Creates a key for `user`; returns its record and the secret, which exists only here.
+pub async fn create_key(
+    store: &dyn Store,
+    user: &User,
+    name: &str,
+    scopes: Scopes,
+    now: i64,
+) -> anyhow::Result<(KeyRecord, String)> {
+    if user.plan != Plan::Business {
+        bail!(
+            "API keys need the Business plan; {} is on the {} plan",
+            user.email,
+            user.plan.as_str()
+        );
+    }
+    let name = parse_key_name(name).map_err(anyhow::Error::msg)?;
+    if scopes.is_empty() {
+        bail!("a key needs at least one scope");
+    }
+    let generated = generate_key();
+    let key = NewKey {
+        id: random_id("key_"),
+        user_id: user.id.clone(),
+        name,
+        prefix: generated.prefix,
+        hash: generated.hash,
+        scopes,
+        created_at: now,
+    };
+    store.insert_key(&key).await?;
+    let record = KeyRecord {
+        id: key.id,
+        user_id: key.user_id,
+        name: key.name,
+        prefix: key.prefix,
+        scopes: key.scopes,
+        created_at: key.created_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok((record, generated.secret))
+}
+
+/// A key as listings show it: never the secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyView {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<&'static str>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl From<&KeyRecord> for KeyView {
+    fn from(key: &KeyRecord) -> Self {
+        Self {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            scopes: key.scopes.names(),
+            created_at: rfc3339(key.created_at),
+            last_used_at: key.last_used_at.map(rfc3339),
+        }
+    }
+}

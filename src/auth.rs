@@ -1,0 +1,282 @@
+//! API keys: their format (prefix, OS randomness, checksum), scopes, and the request extractor.
+
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::distributions::{Alphanumeric, DistString};
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// Every key starts with this, so leaked keys are easy to find by secret scanners.
+pub const KEY_PREFIX: &str = "lg_";
+/// Characters of OS randomness in a key (62^32 ≈ 2^190).
+const RANDOM_LEN: usize = 32;
+/// Characters of the base62 CRC-32 checksum at the end of a key.
+const CHECKSUM_LEN: usize = 6;
+/// The full length of a key.
+pub const KEY_LEN: usize = KEY_PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
+/// How much of a key is kept for display (`lg_` and the first 8 random characters).
+const DISPLAY_LEN: usize = KEY_PREFIX.len() + 8;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A permission a key can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    PostsRead,
+    PostsWrite,
+    PostsDelete,
+    IdeasRead,
+    IdeasWrite,
+    AnalyticsRead,
+    ProfileRead,
+}
+
+impl Scope {
+    /// Every scope, in documentation order.
+    pub const ALL: [Scope; 7] = [
+        Scope::PostsRead,
+        Scope::PostsWrite,
+        Scope::PostsDelete,
+        Scope::IdeasRead,
+        Scope::IdeasWrite,
+        Scope::AnalyticsRead,
+        Scope::ProfileRead,
+    ];
+
+    /// The scope's wire name, e.g. `posts:read`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::PostsRead => "posts:read",
+            Scope::PostsWrite => "posts:write",
+            Scope::PostsDelete => "posts:delete",
+            Scope::IdeasRead => "ideas:read",
+            Scope::IdeasWrite => "ideas:write",
+            Scope::AnalyticsRead => "analytics:read",
+            Scope::ProfileRead => "profile:read",
+        }
+    }
+
+    /// The documented one-line description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Scope::PostsRead => "Read and list posts",
+            Scope::PostsWrite => "Create and update posts",
+            Scope::PostsDelete => "Delete posts",
+            Scope::IdeasRead => "Read and list ideas",
+            Scope::IdeasWrite => "Create and update ideas",
+            Scope::AnalyticsRead => "Read analytics data",
+            Scope::ProfileRead => "Read profile information",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown scope {s:?}; known scopes: {}", known.join(" "))
+            })
+    }
+}
+
+/// A set of scopes, stored as a bit set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    /// Parses a list such as `posts:read,posts:write` (commas or spaces); at least one scope.
+    pub fn parse_list(list: &str) -> Result<Self, String> {
+        let mut scopes = Scopes::default();
+        for name in list.split([',', ' ']).filter(|s| !s.is_empty()) {
+            scopes.insert(name.parse()?);
+        }
+        if scopes.is_empty() {
+            return Err("at least one scope is required".into());
+        }
+        Ok(scopes)
+    }
+
+    /// Adds a scope.
+    pub fn insert(&mut self, scope: Scope) {
+        self.0 |= scope.bit();
+    }
+
+    /// Whether the set holds `scope`.
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The scopes in documentation order.
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+
+    /// The wire names, in documentation order.
+    pub fn names(self) -> Vec<&'static str> {
+        self.iter().map(Scope::as_str).collect()
+    }
+}
+
+impl FromIterator<Scope> for Scopes {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        let mut scopes = Scopes::default();
+        for scope in iter {
+            scopes.insert(scope);
+        }
+        scopes
+    }
+}
+
+/// A freshly generated key: the secret (shown once) and what may be stored.
+pub struct GeneratedKey {
+    /// The full secret; never stored.
+    pub secret: String,
+    /// The first characters, for display.
+    pub prefix: String,
+    /// SHA-256 of the secret, hex.
+    pub hash: String,
+}
+
+/// Generates a key from OS randomness: `lg_` + 32 base62 characters + a 6-character checksum.
+pub fn generate_key() -> GeneratedKey {
+    let random = Alphanumeric.sample_string(&mut OsRng, RANDOM_LEN);
+    let body = format!("{KEY_PREFIX}{random}");
+    let secret = format!("{body}{}", checksum(&body));
+    GeneratedKey {
+        prefix: secret[..DISPLAY_LEN].to_owned(),
+        hash: hash_key(&secret),
+        secret,
+    }
+}
+
+/// Whether `candidate` has the shape and checksum of a key; decided without the database.
+pub fn is_well_formed(candidate: &str) -> bool {
+    candidate.len() == KEY_LEN
+        && candidate.starts_with(KEY_PREFIX)
+        && candidate
+            .bytes()
+            .skip(KEY_PREFIX.len())
+            .all(|b| b.is_ascii_alphanumeric())
+        && {
+            let (body, sum) = candidate.split_at(KEY_LEN - CHECKSUM_LEN);
+            checksum(body) == sum
+        }
+}
+
+/// The stored form of a key: SHA-256, hex. Keys carry 190 bits of entropy, so a fast hash is right.
+pub fn hash_key(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn checksum(body: &str) -> String {
+    let mut n = crc32fast::hash(body.as_bytes());
+    let mut out = [b'0'; CHECKSUM_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8(out.to_vec()).expect("base62 is ASCII")
+}
+
+/// Random base62 characters for resource ids (`post_…`, `key_…`).
+pub fn random_id(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
+    )
+}
+
+/// The authenticated key behind a request, put there by the authentication middleware.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    /// The key's id.
+    pub id: String,
+    /// The owner's id; every query is scoped to it.
+    pub user_id: String,
+    /// What the key may do.
+    pub scopes: Scopes,
+}
+
+impl ApiKey {
+    /// Refuses with 403 unless the key holds `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::MissingScope(scope))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ApiKey>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized("missing API key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_well_formed_and_distinct() {
+        let a = generate_key();
+        let b = generate_key();
+        assert!(is_well_formed(&a.secret), "{}", a.secret);
+        assert_ne!(a.secret, b.secret);
+        assert_eq!(a.secret.len(), KEY_LEN);
+        assert!(a.secret.starts_with(&a.prefix));
+        assert_eq!(a.hash, hash_key(&a.secret));
+    }
+
+    #[test]
+    fn a_mistyped_key_fails_the_checksum() {
+        let key = generate_key().secret;
+        let mut chars: Vec<char> = key.chars().collect();
+        chars[10] = if chars[10] == 'a' { 'b' } else { 'a' };
+        let typo: String = chars.into_iter().collect();
+        assert!(!is_well_formed(&typo));
+        assert!(!is_well_formed(&key[..KEY_LEN - 1]));
+        assert!(!is_well_formed(&key.replace("lg_", "xx_")));
+    }
+
+    #[test]
+    fn scopes_parse_and_reject_unknown_names() {
+        let scopes = Scopes::parse_list("posts:read,posts:write").unwrap();
+        assert_eq!(scopes.names(), ["posts:read", "posts:write"]);
+        assert!(Scopes::parse_list("posts:read,posts:admin")
+            .unwrap_err()
+            .contains("posts:admin"));
+        assert!(Scopes::parse_list("").is_err());
+    }
+}

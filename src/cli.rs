@@ -1,0 +1,287 @@
+//! The command line: `serve`, `users …`, `keys …`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use linkedgrow::admin::{self, KeyView};
+use linkedgrow::auth::{Scope, Scopes};
+use linkedgrow::clock::{Clock, SystemClock};
+use linkedgrow::config::{Config, DatabaseUrl};
+use linkedgrow::store::{Plan, Store};
+use linkedgrow::AppState;
+use tracing_subscriber::EnvFilter;
+
+/// The LinkedGrow API server and its administration.
+#[derive(Debug, Parser)]
+#[command(name = "linkedgrow", version, about)]
+pub struct Cli {
+    /// The database: sqlite://PATH (relative like ./data/linkedgrow.db, or absolute like /var/lib/linkedgrow/db.sqlite).
+    #[arg(
+        long,
+        env = "LINKEDGROW_DATABASE_URL",
+        default_value = "sqlite://./data/linkedgrow.db",
+        global = true
+    )]
+    database_url: DatabaseUrl,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "LINKEDGROW_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Requests one key may make in any rolling 60 seconds.
+    #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
+    rate_limit_per_minute: u32,
+    /// Requests one key may make in any rolling hour.
+    #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_HOUR", default_value_t = 1_000)]
+    rate_limit_per_hour: u32,
+    /// On an empty database, create a demo Business user and print an API key with every scope.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create a user.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// free, pro or business (API access needs business).
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+    },
+    /// Change a user's plan; below business, the user's keys stop working until an upgrade.
+    SetPlan {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it (only now, never again).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated, from: posts:read posts:write posts:delete ideas:read ideas:write analytics:read profile:read
+        #[arg(long, value_parser = parse_scopes)]
+        scopes: Scopes,
+    },
+    /// List a user's active keys (never their secrets).
+    List {
+        #[arg(long)]
+        email: String,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key; the server refuses it from the next request on.
+    Revoke {
+        /// The key's id (key_…), as `keys list` shows it.
+        id: String,
+    },
+}
+
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    s.parse()
+}
+
+fn parse_scopes(s: &str) -> Result<Scopes, String> {
+    Scopes::parse_list(s)
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve(args) => serve(cli.database_url, args).await,
+        Command::Users(command) => {
+            let store = linkedgrow::open_store(&cli.database_url)?;
+            users(store.as_ref(), command, clock.now().timestamp_millis()).await
+        }
+        Command::Keys(command) => {
+            let store = linkedgrow::open_store(&cli.database_url)?;
+            keys(store.as_ref(), command, clock.now().timestamp_millis()).await
+        }
+    }
+}
+
+async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config {
+        database,
+        listen: args.listen,
+        rate_limit_per_minute: args.rate_limit_per_minute,
+        rate_limit_per_hour: args.rate_limit_per_hour,
+    };
+    let state = AppState::from_config(&config, Arc::new(SystemClock))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    println!("LinkedGrow API listening on http://{address}");
+    first_run_help(&state, address, args.demo).await?;
+    tracing::info!(%address, "serving");
+    linkedgrow::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The demo account `serve --demo` creates.
+const DEMO_EMAIL: &str = "demo@example.com";
+
+/// On an empty database, tells a newcomer how to get a key (or, with `--demo`, makes one).
+async fn first_run_help(state: &AppState, address: SocketAddr, demo: bool) -> anyhow::Result<()> {
+    let store = state.store.as_ref();
+    let empty = store.count_users().await? == 0;
+    if demo && empty {
+        let now = state.clock.now().timestamp_millis();
+        let user = admin::create_user(store, DEMO_EMAIL, "Demo User", Plan::Business, now).await?;
+        let all: Scopes = Scope::ALL.into_iter().collect();
+        let (_, secret) = admin::create_key(store, &user, "Demo key", all, now).await?;
+        println!(
+            "\nCreated the demo user {} (Business plan) and an API key with every scope.\n\
+             It is shown only this once:\n\n    {secret}\n\n\
+             Try it:\n    curl -H \"Authorization: Bearer {secret}\" http://{address}/api/v1/posts\n",
+            user.email
+        );
+    } else if demo {
+        println!("--demo: the database already has users, so no demo key was made (keys are shown only once).");
+    } else if empty {
+        println!(
+            "\nThe database has no users yet. Create one and a key in another terminal:\n    \
+             linkedgrow users create --email you@example.com --name \"Your Name\" --plan business\n    \
+             linkedgrow keys create --email you@example.com --name \"My script\" --scopes posts:read,posts:write\n\
+             or restart with `serve --demo`.\n"
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; letting in-flight requests finish");
+}
+
+async fn users(store: &dyn Store, command: UsersCommand, now: i64) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Create { email, name, plan } => {
+            let user = admin::create_user(store, &email, &name, plan, now).await?;
+            println!(
+                "created user {} ({}, {} plan)",
+                user.id,
+                user.email,
+                user.plan.as_str()
+            );
+        }
+        UsersCommand::SetPlan { email, plan } => {
+            let user = admin::set_plan(store, &email, plan).await?;
+            println!("{} is now on the {} plan", user.email, user.plan.as_str());
+        }
+    }
+    Ok(())
+}
+
+async fn keys(store: &dyn Store, command: KeysCommand, now: i64) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create {
+            email,
+            name,
+            scopes,
+        } => {
+            let user = admin::find_user(store, &email).await?;
+            let (_, secret) = admin::create_key(store, &user, &name, scopes, now).await?;
+            // Only the key on stdout, so scripts can capture it.
+            println!("{secret}");
+        }
+        KeysCommand::List { email, json } => {
+            let user = admin::find_user(store, &email).await?;
+            let keys = store.list_keys(&user.id).await?;
+            let active: Vec<KeyView> = keys
+                .iter()
+                .filter(|key| key.revoked_at.is_none())
+                .map(KeyView::from)
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&active)?);
+            } else {
+                println!(
+                    "{:<22} {:<24} {:<12} {:<21} {:<21} SCOPES",
+                    "ID", "NAME", "PREFIX", "CREATED", "LAST USED"
+                );
+                for key in &active {
+                    println!(
+                        "{:<22} {:<24} {:<12} {:<21} {:<21} {}",
+                        key.id,
+                        key.name,
+                        key.prefix,
+                        key.created_at,
+                        key.last_used_at.as_deref().unwrap_or("never"),
+                        key.scopes.join(",")
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let key = store
+                .revoke_key(&id, now)
+                .await
+                .with_context(|| format!("no API key with the id {id}"))?;
+            println!("revoked {} ({})", key.id, key.name);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The one error type of the API and the JSON envelope every error response uses:
+//! `{"error":{"code":"UPPER_SNAKE","message":"…"}}`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::auth::Scope;
+use crate::store::StoreError;
+
+/// Every way an API request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is wrong in a way the message explains.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: no usable API key.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403: the key lacks a scope the endpoint needs.
+    #[error("this API key lacks the {0} scope")]
+    MissingScope(Scope),
+    /// 403: the key's owner is not on the Business plan.
+    #[error("API access requires the Business plan")]
+    PlanRequired,
+    /// 404: no such resource for this key's owner.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: the resource is in a state that forbids the change.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 429: a rate limit is used up.
+    #[error("rate limit exceeded; retry in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    /// Any other status the framework itself decides (405, 413, 415 …).
+    #[error("{message}")]
+    Http {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// 500: something broke; the cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 with the given code.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 409 with the given code.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            Self::MissingScope(_) => (StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE"),
+            Self::PlanRequired => (StatusCode::FORBIDDEN, "PLAN_REQUIRED"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Self::Http { status, code, .. } => (*status, code),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+/// Writes the documented error body with `status`.
+pub fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = Envelope {
+        error: Body { code, message },
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            Self::Internal(cause) => {
+                // The cause goes to the log (inside the request's span, so with its id), never to the client.
+                tracing::error!(error = ?cause, "internal error");
+                "internal server error; the request id identifies it in the server log".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut response = envelope(status, code, &message);
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict(message) => Self::conflict("CONFLICT", message),
+            StoreError::Other(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+/// `axum::Json` whose rejections are [`ApiError`]s, so malformed bodies get the envelope too.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(err) => {
+            // serde names the field ("unknown field `scheduled_at`, expected one of …").
+            let detail = std::error::Error::source(&err)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| err.body_text());
+            ApiError::bad_request("INVALID_BODY", format!("invalid request body: {detail}"))
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::bad_request("MALFORMED_JSON", "the request body is not valid JSON")
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::Http {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "UNSUPPORTED_MEDIA_TYPE",
+            message: "send the body as JSON with Content-Type: application/json".into(),
+        },
+        JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            payload_too_large()
+        }
+        other => ApiError::Http {
+            status: other.status(),
+            code: "INVALID_BODY",
+            message: other.body_text(),
+        },
+    }
+}
+
+/// The 413 for bodies over the limit.
+pub fn payload_too_large() -> ApiError {
+    ApiError::Http {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "PAYLOAD_TOO_LARGE",
+        message: format!(
+            "the request body is larger than {} KiB",
+            crate::MAX_BODY_BYTES / 1024
+        ),
+    }
+}
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

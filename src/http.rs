@@ -1,0 +1,98 @@
+//! Layers every response passes through: request ids, logging, panics, body limit, and the
+//! envelope for errors the framework produces by itself.
+
+use std::any::Any;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::{envelope, payload_too_large, ApiError};
+use crate::{AppState, MAX_BODY_BYTES};
+
+/// Wraps `router` in the layers every route shares.
+pub fn with_common_layers(router: Router<AppState>) -> Router<AppState> {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!(
+                            "request",
+                            request_id = %id,
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                        )
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(axum::middleware::map_response(envelope_for_bare_errors))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
+}
+
+/// The fallback for paths no route matches.
+pub async fn not_found(request: Request) -> ApiError {
+    ApiError::Http {
+        status: StatusCode::NOT_FOUND,
+        code: "NOT_FOUND",
+        message: format!("no route for {} {}", request.method(), request.uri().path()),
+    }
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    envelope(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL_ERROR",
+        "internal server error; the request id identifies it in the server log",
+    )
+}
+
+/// Gives error responses that carry no body of ours (405 from the router, 413 from a layer)
+/// the documented envelope, keeping their headers (such as `Allow`).
+async fn envelope_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let replacement = match status {
+        StatusCode::METHOD_NOT_ALLOWED => envelope(
+            status,
+            "METHOD_NOT_ALLOWED",
+            "this method is not allowed on this path; the Allow header lists those that are",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => payload_too_large().into_response(),
+        _ => {
+            let reason = status.canonical_reason().unwrap_or("error");
+            let code = reason.to_uppercase().replace([' ', '-'], "_");
+            envelope(status, &code, reason)
+        }
+    };
+    let (new_parts, body) = replacement.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(new_parts.headers);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::new(body))
+}

@@ -1,0 +1,183 @@
+//! The storage interface. Handlers see only this trait; all SQL lives in `store/`.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::auth::Scopes;
+use crate::domain::post::{PostFields, PostStatus};
+
+/// What a store call can fail with; each backend maps its own errors onto these.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record (for this owner).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change conflicts with what is stored (a duplicate, a concurrent change).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A subscription plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    Free,
+    Pro,
+    Business,
+}
+
+impl Plan {
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Business => "business",
+        }
+    }
+}
+
+impl std::str::FromStr for Plan {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "free" => Ok(Plan::Free),
+            "pro" => Ok(Plan::Pro),
+            "business" => Ok(Plan::Business),
+            _ => Err(format!("unknown plan {s:?}; plans: free, pro, business")),
+        }
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub plan: Plan,
+    pub timezone: String,
+    pub created_at: i64,
+}
+
+/// An API key as stored: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Scopes,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A new key to store.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub hash: String,
+    pub scopes: Scopes,
+    pub created_at: i64,
+}
+
+/// What authentication needs to know about a key, found by its hash in one query.
+#[derive(Debug, Clone)]
+pub struct KeyAuth {
+    pub key_id: String,
+    pub user_id: String,
+    pub scopes: Scopes,
+    pub plan: Plan,
+    pub last_used_at: Option<i64>,
+    pub revoked: bool,
+}
+
+/// A stored post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub id: String,
+    pub fields: PostFields,
+    pub published_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Bumped on every change; the basis of optimistic concurrency.
+    pub version: i64,
+}
+
+/// One page of posts and the number of posts matching the filter.
+#[derive(Debug, Clone)]
+pub struct PostPage {
+    pub posts: Vec<Post>,
+    pub total: u64,
+}
+
+/// The storage interface for every backend.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a user; `Conflict` if the email is taken.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// The user with this email (case-insensitive).
+    async fn user_by_email(&self, email: &str) -> StoreResult<User>;
+    /// Changes a user's plan.
+    async fn set_plan(&self, user_id: &str, plan: Plan) -> StoreResult<()>;
+    /// How many users there are.
+    async fn count_users(&self) -> StoreResult<u64>;
+
+    /// Stores a new key.
+    async fn insert_key(&self, key: &NewKey) -> StoreResult<()>;
+    /// The key with this hash, revoked or not, with its owner's plan.
+    async fn key_for_auth(&self, hash: &str) -> StoreResult<Option<KeyAuth>>;
+    /// Records a use of the key unless one at or after `unless_since` is already recorded.
+    async fn touch_key(&self, key_id: &str, now: i64, unless_since: i64) -> StoreResult<()>;
+    /// A user's keys, revoked ones included, oldest first.
+    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>>;
+    /// One key by id.
+    async fn key_by_id(&self, key_id: &str) -> StoreResult<KeyRecord>;
+    /// Revokes a key (revoking twice keeps the first time).
+    async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<KeyRecord>;
+
+    /// Stores a new post for `user_id`.
+    async fn insert_post(
+        &self,
+        user_id: &str,
+        id: &str,
+        fields: &PostFields,
+        now: i64,
+    ) -> StoreResult<Post>;
+    /// One of the user's posts.
+    async fn get_post(&self, user_id: &str, id: &str) -> StoreResult<Post>;
+    /// A page of the user's posts, newest first.
+    async fn list_posts(
+        &self,
+        user_id: &str,
+        status: Option<PostStatus>,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<PostPage>;
+    /// Replaces a post's fields if it is still at `version` and not published;
+    /// `Conflict` otherwise.
+    async fn update_post(
+        &self,
+        user_id: &str,
+        id: &str,
+        version: i64,
+        fields: &PostFields,
+        now: i64,
+    ) -> StoreResult<Post>;
+    /// Deletes one of the user's posts; with `version`, only if it is still at it.
+    async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()>;
+}

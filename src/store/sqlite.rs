@@ -1,0 +1,445 @@
+//! The SQLite store: one writer connection, a small pool of readers, WAL mode.
+//!
+//! Calls run on the calling task's thread rather than through `spawn_blocking`: a point read
+//! takes a few microseconds, less than a thread hop costs, and WAL lets readers run beside the
+//! writer. Durability: `synchronous = NORMAL` in WAL mode makes every committed transaction
+//! reach the operating system before the call returns, so an acknowledged write survives the
+//! server being killed (SIGKILL); only a power loss can drop the last commits before a checkpoint.
+
+use std::path::Path;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite_migration::{Migrations, M};
+
+use crate::auth::{Scope, Scopes};
+use crate::domain::post::{PostFields, PostStatus};
+use crate::store::*;
+
+/// Readers kept open for reuse; more are opened under load and the extra ones closed.
+const IDLE_READERS: usize = 8;
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    path: std::path::PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!(
+        "../../migrations/sqlite/0001_init.sql"
+    ))])
+}
+
+fn open_connection(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path)
+        .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+    .with_context(|| format!("cannot configure the SQLite database {}", path.display()))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies the embedded migrations.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+        }
+        let mut writer = open_connection(path)?;
+        migrations()
+            .to_latest(&mut writer)
+            .context("cannot apply the database migrations")?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        let pooled = self.readers.lock().pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut readers = self.readers.lock();
+        if readers.len() < IDLE_READERS {
+            readers.push(conn);
+        }
+        Ok(result?)
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        Ok(f(&mut self.writer.lock())?)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Other(err.into())
+    }
+}
+
+fn is_unique_violation(err: &rusqlite::Error) -> bool {
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+fn plan_from_sql(s: &str) -> rusqlite::Result<Plan> {
+    s.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn scopes_from_sql(s: &str) -> rusqlite::Result<Scopes> {
+    s.split(' ')
+        .map(|name| name.parse::<Scope>())
+        .collect::<Result<Scopes, _>>()
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })
+}
+
+fn scopes_to_sql(scopes: Scopes) -> String {
+    scopes.names().join(" ")
+}
+
+const USER_COLUMNS: &str = "id, email, name, plan, timezone, created_at";
+
+fn user_from_row(row: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        name: row.get(2)?,
+        plan: plan_from_sql(&row.get::<_, String>(3)?)?,
+        timezone: row.get(4)?,
+        created_at: row.get(5)?,
+    })
+}
+
+const KEY_COLUMNS: &str = "id, user_id, name, prefix, scopes, created_at, last_used_at, revoked_at";
+
+fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
+    Ok(KeyRecord {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        name: row.get(2)?,
+        prefix: row.get(3)?,
+        scopes: scopes_from_sql(&row.get::<_, String>(4)?)?,
+        created_at: row.get(5)?,
+        last_used_at: row.get(6)?,
+        revoked_at: row.get(7)?,
+    })
+}
+
+const POST_COLUMNS: &str =
+    "id, content, status, scheduled_at, published_at, created_at, updated_at, version";
+
+fn post_from_row(row: &Row) -> rusqlite::Result<Post> {
+    let status: String = row.get(2)?;
+    let status = PostStatus::parse(&status).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            2,
+            rusqlite::types::Type::Text,
+            format!("unknown post status {status:?}").into(),
+        )
+    })?;
+    Ok(Post {
+        id: row.get(0)?,
+        fields: PostFields {
+            content: row.get(1)?,
+            status,
+            scheduled_at: row.get(3)?,
+        },
+        published_at: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+        version: row.get(7)?,
+    })
+}
+
+fn find_post(conn: &Connection, user_id: &str, id: &str) -> rusqlite::Result<Option<Post>> {
+    conn.prepare_cached(&format!(
+        "SELECT {POST_COLUMNS} FROM posts WHERE user_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![user_id, id], post_from_row)
+    .optional()
+}
+
+/// After a guarded change touched no row: either the post is gone or it changed meanwhile.
+fn missing_or_changed(conn: &Connection, user_id: &str, id: &str) -> StoreError {
+    match find_post(conn, user_id, id) {
+        Ok(Some(_)) => StoreError::Conflict("the post changed since it was read".into()),
+        Ok(None) => StoreError::NotFound("post"),
+        Err(err) => err.into(),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())))
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let result = self.write(|conn| {
+            conn.prepare_cached(
+                "INSERT INTO users (id, email, name, plan, timezone, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                user.id,
+                user.email,
+                user.name,
+                user.plan.as_str(),
+                user.timezone,
+                user.created_at
+            ])
+        });
+        match result {
+            Err(StoreError::Other(err))
+                if err
+                    .downcast_ref::<rusqlite::Error>()
+                    .is_some_and(is_unique_violation) =>
+            {
+                Err(StoreError::Conflict(format!(
+                    "a user with the email {} already exists",
+                    user.email
+                )))
+            }
+            other => other.map(drop),
+        }
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<User> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE email = ?1"
+            ))?
+            .query_row([email], user_from_row)
+            .optional()
+        })?
+        .ok_or(StoreError::NotFound("user"))
+    }
+
+    async fn set_plan(&self, user_id: &str, plan: Plan) -> StoreResult<()> {
+        let changed = self.write(|conn| {
+            conn.prepare_cached("UPDATE users SET plan = ?1 WHERE id = ?2")?
+                .execute(params![plan.as_str(), user_id])
+        })?;
+        if changed == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        self.read(|conn| conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0)))
+    }
+
+    async fn insert_key(&self, key: &NewKey) -> StoreResult<()> {
+        self.write(|conn| {
+            conn.prepare_cached(
+                "INSERT INTO api_keys (id, user_id, name, prefix, hash, scopes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                key.id,
+                key.user_id,
+                key.name,
+                key.prefix,
+                key.hash,
+                scopes_to_sql(key.scopes),
+                key.created_at
+            ])
+        })?;
+        Ok(())
+    }
+
+    async fn key_for_auth(&self, hash: &str) -> StoreResult<Option<KeyAuth>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT k.id, k.user_id, k.scopes, u.plan, k.last_used_at, k.revoked_at
+                 FROM api_keys k JOIN users u ON u.id = k.user_id
+                 WHERE k.hash = ?1",
+            )?
+            .query_row([hash], |row| {
+                Ok(KeyAuth {
+                    key_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    scopes: scopes_from_sql(&row.get::<_, String>(2)?)?,
+                    plan: plan_from_sql(&row.get::<_, String>(3)?)?,
+                    last_used_at: row.get(4)?,
+                    revoked: row.get::<_, Option<i64>>(5)?.is_some(),
+                })
+            })
+            .optional()
+        })
+    }
+
+    async fn touch_key(&self, key_id: &str, now: i64, unless_since: i64) -> StoreResult<()> {
+        self.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE api_keys SET last_used_at = ?2
+                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?3)",
+            )?
+            .execute(params![key_id, now, unless_since])
+        })?;
+        Ok(())
+    }
+
+    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys WHERE user_id = ?1 ORDER BY created_at, rowid"
+            ))?
+            .query_map([user_id], key_from_row)?
+            .collect()
+        })
+    }
+
+    async fn key_by_id(&self, key_id: &str) -> StoreResult<KeyRecord> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"))?
+                .query_row([key_id], key_from_row)
+                .optional()
+        })?
+        .ok_or(StoreError::NotFound("API key"))
+    }
+
+    async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<KeyRecord> {
+        self.write(|conn| {
+            conn.prepare_cached(&format!(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1
+                 RETURNING {KEY_COLUMNS}"
+            ))?
+            .query_row(params![key_id, now], key_from_row)
+            .optional()
+        })?
+        .ok_or(StoreError::NotFound("API key"))
+    }
+
+    async fn insert_post(
+        &self,
+        user_id: &str,
+        id: &str,
+        fields: &PostFields,
+        now: i64,
+    ) -> StoreResult<Post> {
+        self.write(|conn| {
+            conn.prepare_cached(&format!(
+                "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 RETURNING {POST_COLUMNS}"
+            ))?
+            .query_row(
+                params![
+                    id,
+                    user_id,
+                    fields.content,
+                    fields.status.as_str(),
+                    fields.scheduled_at,
+                    now
+                ],
+                post_from_row,
+            )
+        })
+    }
+
+    async fn get_post(&self, user_id: &str, id: &str) -> StoreResult<Post> {
+        self.read(|conn| find_post(conn, user_id, id))?
+            .ok_or(StoreError::NotFound("post"))
+    }
+
+    async fn list_posts(
+        &self,
+        user_id: &str,
+        status: Option<PostStatus>,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<PostPage> {
+        let status = status.map(PostStatus::as_str);
+        self.read(|conn| {
+            // One read transaction, so the page and the total come from the same snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let posts = tx
+                .prepare_cached(&format!(
+                    "SELECT {POST_COLUMNS} FROM posts
+                     WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2)
+                     ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+                ))?
+                .query_map(params![user_id, status, limit, offset], post_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(n), 0) FROM post_counts
+                     WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2)",
+                )?
+                .query_row(params![user_id, status], |row| row.get(0))?;
+            tx.commit()?;
+            Ok(PostPage {
+                posts,
+                total: total.max(0) as u64,
+            })
+        })
+    }
+
+    async fn update_post(
+        &self,
+        user_id: &str,
+        id: &str,
+        version: i64,
+        fields: &PostFields,
+        now: i64,
+    ) -> StoreResult<Post> {
+        let conn = self.writer.lock();
+        let updated = conn
+            .prepare_cached(&format!(
+                "UPDATE posts SET content = ?4, status = ?5, scheduled_at = ?6,
+                    updated_at = ?7, version = version + 1
+                 WHERE user_id = ?1 AND id = ?2 AND version = ?3 AND status <> 'published'
+                 RETURNING {POST_COLUMNS}"
+            ))?
+            .query_row(
+                params![
+                    user_id,
+                    id,
+                    version,
+                    fields.content,
+                    fields.status.as_str(),
+                    fields.scheduled_at,
+                    now
+                ],
+                post_from_row,
+            )
+            .optional()?;
+        updated.ok_or_else(|| missing_or_changed(&conn, user_id, id))
+    }
+
+    async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
+        let conn = self.writer.lock();
+        let deleted = conn
+            .prepare_cached(
+                "DELETE FROM posts WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
+            )?
+            .execute(params![user_id, id, version])?;
+        if deleted == 0 {
+            return Err(missing_or_changed(&conn, user_id, id));
+        }
+        Ok(())
+    }
+}
