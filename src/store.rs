@@ -180,4 +180,6 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Post>;
     /// Deletes one of the user's posts; with `version`, only if it is still at it.
     async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()>;
+    /// Marks a post published at `now` (the publisher's step; clients cannot do it).
+    async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post>;
 }

@@ -442,4 +442,18 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
+
+    async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post> {
+        self.write(|conn| {
+            conn.prepare_cached(&format!(
+                "UPDATE posts SET status = 'published', scheduled_at = NULL, published_at = ?3,
+                    updated_at = ?3, version = version + 1
+                 WHERE user_id = ?1 AND id = ?2
+                 RETURNING {POST_COLUMNS}"
+            ))?
+            .query_row(params![user_id, id, now], post_from_row)
+            .optional()
+        })?
+        .ok_or(StoreError::NotFound("post"))
+    }
 }

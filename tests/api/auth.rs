@@ -1,0 +1,348 @@
+//! Authentication, scopes, plans and tenant isolation.
+
+use linkedgrow::auth::{generate_key, Scope};
+use linkedgrow::store::Plan;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error, spawn_app, TestApp};
+
+/// One endpoint of the posts API and the scope it needs.
+struct Endpoint {
+    method: Method,
+    /// `{id}` is replaced by a post id.
+    path: &'static str,
+    scope: Scope,
+    body: Option<serde_json::Value>,
+    success: u16,
+}
+
+fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            method: Method::GET,
+            path: "/api/v1/posts",
+            scope: Scope::PostsRead,
+            body: None,
+            success: 200,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/api/v1/posts/{id}",
+            scope: Scope::PostsRead,
+            body: None,
+            success: 200,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: "/api/v1/posts",
+            scope: Scope::PostsWrite,
+            body: Some(json!({ "content": "hello" })),
+            success: 201,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: "/api/v1/posts/{id}",
+            scope: Scope::PostsWrite,
+            body: Some(json!({ "content": "changed" })),
+            success: 200,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: "/api/v1/posts/{id}",
+            scope: Scope::PostsDelete,
+            body: None,
+            success: 200,
+        },
+    ]
+}
+
+async fn call(
+    app: &TestApp,
+    endpoint: &Endpoint,
+    post_id: &str,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let url = app.url(&endpoint.path.replace("{id}", post_id));
+    let mut request = app.client.request(endpoint.method.clone(), url);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = &endpoint.body {
+        request = request.json(body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn scope_matrix_for_every_posts_endpoint() {
+    let app = spawn_app().await;
+    let owner = app.create_user(Plan::Business).await;
+    let admin_key = app.create_key(&owner, &Scope::ALL).await.1;
+    let other = app.create_user(Plan::Business).await;
+    let other_key = app.create_key(&other, &Scope::ALL).await.1;
+    let other_post = app.create_post(&other_key, "not yours").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for endpoint in endpoints() {
+        let name = format!("{} {}", endpoint.method, endpoint.path);
+        let post_id = app.create_post(&admin_key, "mine").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // No key, and a revoked key: 401.
+        let response = call(&app, &endpoint, &post_id, None).await;
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{name}");
+        assert_error(response, 401, "UNAUTHORIZED").await;
+        let (revoked_id, revoked) = app.create_key(&owner, &[endpoint.scope]).await;
+        app.store
+            .revoke_key(&revoked_id, app.now_ms())
+            .await
+            .unwrap();
+        assert_error(
+            call(&app, &endpoint, &post_id, Some(&revoked)).await,
+            401,
+            "UNAUTHORIZED",
+        )
+        .await;
+
+        // Every scope but the one needed: 403 naming it.
+        let others: Vec<Scope> = Scope::ALL
+            .into_iter()
+            .filter(|s| *s != endpoint.scope)
+            .collect();
+        let without = app.create_key(&owner, &others).await.1;
+        let message = assert_error(
+            call(&app, &endpoint, &post_id, Some(&without)).await,
+            403,
+            "INSUFFICIENT_SCOPE",
+        )
+        .await;
+        assert!(
+            message.contains(endpoint.scope.as_str()),
+            "{name}: {message}"
+        );
+
+        // Another user's post: 404, exactly as a missing one.
+        let with = app.create_key(&owner, &[endpoint.scope]).await.1;
+        if endpoint.path.contains("{id}") {
+            let foreign = assert_error(
+                call(&app, &endpoint, &other_post, Some(&with)).await,
+                404,
+                "NOT_FOUND",
+            )
+            .await;
+            let missing = assert_error(
+                call(&app, &endpoint, "post_doesnotexist00", Some(&with)).await,
+                404,
+                "NOT_FOUND",
+            )
+            .await;
+            assert_eq!(foreign, missing, "{name}");
+        }
+
+        // Only the needed scope: allowed.
+        let response = call(&app, &endpoint, &post_id, Some(&with)).await;
+        assert_eq!(response.status(), endpoint.success, "{name}");
+    }
+
+    // The other user's post was never touched.
+    let response = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/posts/{other_post}"),
+            &other_key,
+        )
+        .send()
+        .await
+        .unwrap();
+    let post: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(post["content"], "not yours");
+}
+
+#[tokio::test]
+async fn lists_show_only_the_key_owners_posts() {
+    let app = spawn_app().await;
+    let mine = app.full_key().await;
+    let theirs = app.full_key().await;
+    app.create_post(&mine, "mine").await;
+    app.create_post(&theirs, "theirs").await;
+    let list: serde_json::Value = app
+        .request(Method::GET, "/api/v1/posts", &mine)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["posts"][0]["content"], "mine");
+}
+
+#[tokio::test]
+async fn missing_malformed_unknown_and_revoked_keys_get_401() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    let (key_id, key) = app.create_key(&user, &Scope::ALL).await;
+    let url = app.url("/api/v1/posts");
+
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("missing", None),
+        ("wrong scheme", Some(format!("Basic {key}"))),
+        ("empty bearer", Some("Bearer ".into())),
+        ("junk", Some("Bearer not-a-key".into())),
+        (
+            "bad checksum",
+            Some(format!("Bearer {}x", &key[..key.len() - 1])),
+        ),
+        (
+            "unknown but well-formed",
+            Some(format!("Bearer {}", generate_key().secret)),
+        ),
+    ];
+    for (name, header) in cases {
+        let mut request = app.client.get(&url);
+        if let Some(header) = header {
+            request = request.header("authorization", header);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{name}");
+        assert!(
+            response.headers().get("x-ratelimit-limit").is_none(),
+            "{name}"
+        );
+        assert_error(response, 401, "UNAUTHORIZED").await;
+    }
+
+    // The key works, then is revoked and fails on the very next request.
+    let ok = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    app.store.revoke_key(&key_id, app.now_ms()).await.unwrap();
+    let response = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
+    assert_error(response, 401, "UNAUTHORIZED").await;
+}
+
+#[tokio::test]
+async fn keys_are_revoked_independently() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    let (first_id, first) = app.create_key(&user, &[Scope::PostsRead]).await;
+    let (_, second) = app.create_key(&user, &[Scope::PostsRead]).await;
+    app.store.revoke_key(&first_id, app.now_ms()).await.unwrap();
+    let url = app.url("/api/v1/posts");
+    let refused = app
+        .client
+        .get(&url)
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let allowed = app
+        .client
+        .get(&url)
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+}
+
+#[tokio::test]
+async fn plan_downgrade_suspends_keys_and_upgrade_restores_them() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    let (_, key) = app.create_key(&user, &[Scope::PostsRead]).await;
+    let url = app.url("/api/v1/posts");
+
+    for plan in [Plan::Pro, Plan::Free] {
+        app.store.set_plan(&user.id, plan).await.unwrap();
+        let response = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
+        assert!(response.headers().contains_key("x-ratelimit-remaining"));
+        let message = assert_error(response, 403, "PLAN_REQUIRED").await;
+        assert!(message.contains("Business"), "{message}");
+    }
+    app.store.set_plan(&user.id, Plan::Business).await.unwrap();
+    let response = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn keys_cannot_be_created_below_the_business_plan() {
+    let app = spawn_app().await;
+    for plan in [Plan::Free, Plan::Pro] {
+        let user = app.create_user(plan).await;
+        let scopes = [Scope::PostsRead].into_iter().collect();
+        let err =
+            linkedgrow::admin::create_key(app.store.as_ref(), &user, "k", scopes, app.now_ms())
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("Business"), "{err}");
+        assert!(app.store.list_keys(&user.id).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn last_used_is_recorded_at_first_use_then_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    let (key_id, key) = app.create_key(&user, &[Scope::PostsRead]).await;
+    let last_used = || async { app.store.key_by_id(&key_id).await.unwrap().last_used_at };
+    let get = || async {
+        let response = app
+            .request(Method::GET, "/api/v1/posts", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    };
+    assert_eq!(last_used().await, None);
+
+    get().await;
+    let first = app.now_ms();
+    assert_eq!(last_used().await, Some(first));
+
+    app.clock.advance(chrono::Duration::seconds(59));
+    get().await;
+    assert_eq!(last_used().await, Some(first), "no write within the minute");
+
+    app.clock.advance(chrono::Duration::seconds(1));
+    get().await;
+    assert_eq!(last_used().await, Some(app.now_ms()));
+}
+
+#[tokio::test]
+async fn no_plaintext_key_is_stored_in_the_database_files() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    let mut secrets = Vec::new();
+    for _ in 0..5 {
+        secrets.push(app.create_key(&user, &Scope::ALL).await.1);
+    }
+    // Use the keys so that every write path (lastUsedAt) has run.
+    for secret in &secrets {
+        let response = app
+            .request(Method::GET, "/api/v1/posts", secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let mut files = 0;
+    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        for secret in &secrets {
+            // The display prefix is stored by design; the rest of the secret must not be.
+            let hidden = &secret[11..];
+            assert!(
+                !bytes.windows(hidden.len()).any(|w| w == hidden.as_bytes()),
+                "a secret is stored in plain text"
+            );
+        }
+    }
+    assert!(files >= 2, "the database and its WAL were read");
+}

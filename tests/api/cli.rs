@@ -1,0 +1,398 @@
+//! The `linkedgrow` binary: admin commands, and the server as a separate process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use linkedgrow::store::Plan;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{assert_error, spawn_app};
+
+fn linkedgrow(database_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
+        .args(args)
+        .env("LINKEDGROW_DATABASE_URL", database_url)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Asserts a one-line error and a non-zero exit, never a panic.
+fn assert_cli_error(output: &Output, needle: &str) {
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.iter().any(|l| l.contains(needle)),
+        "expected {needle:?} in {stderr}"
+    );
+}
+
+fn email(name: &str) -> String {
+    format!("{name}\u{40}example.com")
+}
+
+#[tokio::test]
+async fn users_and_keys_from_the_command_line() {
+    let app = spawn_app().await;
+    let db = app.database_url();
+    let ada = email("ada");
+    stdout(&linkedgrow(
+        &db,
+        &[
+            "users", "create", "--email", &ada, "--name", "Ada", "--plan", "business",
+        ],
+    ));
+
+    let output = linkedgrow(
+        &db,
+        &[
+            "keys",
+            "create",
+            "--email",
+            &ada,
+            "--name",
+            "Zapier integration",
+            "--scopes",
+            "posts:read,posts:write",
+        ],
+    );
+    let printed = stdout(&output);
+    let secret = printed.trim();
+    assert_eq!(printed, format!("{secret}\n"), "only the key on stdout");
+    assert!(linkedgrow::auth::is_well_formed(secret), "{secret}");
+
+    let response = app
+        .request(Method::GET, "/api/v1/posts", secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let listed: Value = serde_json::from_str(&stdout(&linkedgrow(
+        &db,
+        &["keys", "list", "--email", &ada, "--json"],
+    )))
+    .unwrap();
+    let keys = listed.as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    let mut fields: Vec<&str> = key
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["createdAt", "id", "lastUsedAt", "name", "prefix", "scopes"]
+    );
+    assert_eq!(key["name"], "Zapier integration");
+    assert_eq!(
+        key["scopes"],
+        serde_json::json!(["posts:read", "posts:write"])
+    );
+    assert!(secret.starts_with(key["prefix"].as_str().unwrap()));
+    assert!(
+        key["lastUsedAt"].is_string(),
+        "the request above was recorded"
+    );
+    let table = stdout(&linkedgrow(&db, &["keys", "list", "--email", &ada]));
+    assert!(table.contains("Zapier integration") && !table.contains(secret));
+
+    // Revoked by another process while the server runs: refused on the very next request.
+    let id = key["id"].as_str().unwrap();
+    stdout(&linkedgrow(&db, &["keys", "revoke", id]));
+    let response = app
+        .request(Method::GET, "/api/v1/posts", secret)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 401, "UNAUTHORIZED").await;
+    let listed: Value = serde_json::from_str(&stdout(&linkedgrow(
+        &db,
+        &["keys", "list", "--email", &ada, "--json"],
+    )))
+    .unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([]),
+        "revoked keys are not listed as active"
+    );
+}
+
+#[tokio::test]
+async fn plan_changes_from_the_command_line_apply_at_once() {
+    let app = spawn_app().await;
+    let db = app.database_url();
+    let user = app.create_user(Plan::Business).await;
+    let (_, key) = app
+        .create_key(&user, &[linkedgrow::auth::Scope::PostsRead])
+        .await;
+    stdout(&linkedgrow(
+        &db,
+        &["users", "set-plan", "--email", &user.email, "--plan", "pro"],
+    ));
+    let response = app
+        .request(Method::GET, "/api/v1/posts", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 403, "PLAN_REQUIRED").await;
+    stdout(&linkedgrow(
+        &db,
+        &[
+            "users",
+            "set-plan",
+            "--email",
+            &user.email,
+            "--plan",
+            "business",
+        ],
+    ));
+    let response = app
+        .request(Method::GET, "/api/v1/posts", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        app.store.list_keys(&user.id).await.unwrap().len(),
+        1,
+        "the key was never deleted"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_one_line_error() {
+    let app = spawn_app().await;
+    let db = app.database_url();
+    let bo = email("bo");
+    stdout(&linkedgrow(
+        &db,
+        &[
+            "users", "create", "--email", &bo, "--name", "Bo", "--plan", "pro",
+        ],
+    ));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "users", "create", "--email", &bo, "--name", "Bo", "--plan", "business",
+            ],
+            "already exists",
+        ),
+        (
+            vec![
+                "users", "create", "--email", "nobody", "--name", "X", "--plan", "pro",
+            ],
+            "not an email",
+        ),
+        (
+            vec![
+                "users",
+                "create",
+                "--email",
+                "x\u{40}y.z",
+                "--name",
+                "X",
+                "--plan",
+                "gold",
+            ],
+            "unknown plan",
+        ),
+        (
+            vec![
+                "users",
+                "set-plan",
+                "--email",
+                "ghost\u{40}example.com",
+                "--plan",
+                "pro",
+            ],
+            "no user",
+        ),
+        (
+            vec![
+                "keys",
+                "create",
+                "--email",
+                &bo,
+                "--name",
+                "k",
+                "--scopes",
+                "posts:read",
+            ],
+            "Business plan",
+        ),
+        (
+            vec![
+                "keys",
+                "create",
+                "--email",
+                &bo,
+                "--name",
+                "k",
+                "--scopes",
+                "posts:admin",
+            ],
+            "unknown scope",
+        ),
+        (vec!["keys", "revoke", "key_nope"], "no API key"),
+        (
+            vec!["keys", "list", "--email", "ghost\u{40}example.com"],
+            "no user",
+        ),
+    ];
+    for (args, needle) in cases {
+        assert_cli_error(&linkedgrow(&db, &args), needle);
+    }
+    let long_name = "n".repeat(101);
+    stdout(&linkedgrow(
+        &db,
+        &["users", "set-plan", "--email", &bo, "--plan", "business"],
+    ));
+    assert_cli_error(
+        &linkedgrow(
+            &db,
+            &[
+                "keys",
+                "create",
+                "--email",
+                &bo,
+                "--name",
+                &long_name,
+                "--scopes",
+                "posts:read",
+            ],
+        ),
+        "maximum is 100",
+    );
+    assert_cli_error(
+        &linkedgrow("mysql://x", &["keys", "list", "--email", &bo]),
+        "expected sqlite://PATH",
+    );
+}
+
+/// A `linkedgrow serve` process on an ephemeral port, and its address.
+fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("LINKEDGROW_DATABASE_URL", database_url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let address = first.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{first}");
+    (child, address)
+}
+
+#[tokio::test]
+async fn an_acknowledged_write_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let ada = email("ada");
+    stdout(&linkedgrow(
+        &db,
+        &[
+            "users", "create", "--email", &ada, "--name", "Ada", "--plan", "business",
+        ],
+    ));
+    let key = stdout(&linkedgrow(
+        &db,
+        &[
+            "keys",
+            "create",
+            "--email",
+            &ada,
+            "--name",
+            "k",
+            "--scopes",
+            "posts:read,posts:write",
+        ],
+    ));
+    let key = key.trim();
+    let (mut child, address) = serve(&db, &[]);
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let response = client
+            .post(format!("{address}/api/v1/posts"))
+            .bearer_auth(key)
+            .json(&serde_json::json!({ "content": format!("durable {i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        ids.push(
+            response.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let (mut child, address) = serve(&db, &[]);
+    for id in ids {
+        let response = client
+            .get(format!("{address}/api/v1/posts/{id}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{id} survived");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn demo_start_prints_a_working_key_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let (mut child, address) = serve(&db, &["--demo"]);
+    let mut rest = String::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    while !rest.contains("curl") {
+        reader.read_line(&mut rest).unwrap();
+    }
+    let key = rest
+        .split_whitespace()
+        .find(|w| w.starts_with("lg_"))
+        .unwrap()
+        .to_owned();
+    let response = reqwest::Client::new()
+        .get(format!("{address}/api/v1/posts"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+}

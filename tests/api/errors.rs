@@ -1,0 +1,134 @@
+//! The error envelope for everything, including what the framework refuses by itself.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn malformed_json_wrong_type_and_oversized_bodies() {
+    let app = spawn_app().await;
+    let key = app.full_key().await;
+    let post = |body: &'static str, content_type: &'static str| {
+        app.request(Method::POST, "/api/v1/posts", &key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    assert_error(
+        post("{\"content\": ", "application/json").await.unwrap(),
+        400,
+        "MALFORMED_JSON",
+    )
+    .await;
+    assert_error(
+        post("[1, 2]", "application/json").await.unwrap(),
+        400,
+        "INVALID_BODY",
+    )
+    .await;
+    assert_error(
+        post("{\"content\": \"x\"}", "text/plain").await.unwrap(),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
+
+    let big = format!("{{\"content\": \"{}\"}}", "a".repeat(64 * 1024));
+    let response = app
+        .request(Method::POST, "/api/v1/posts", &key)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE").await;
+    let list: Value = app
+        .request(Method::GET, "/api/v1/posts", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_use_the_envelope() {
+    let app = spawn_app().await;
+    let key = app.full_key().await;
+    let response = app.client.get(app.url("/nowhere")).send().await.unwrap();
+    assert_error(response, 404, "NOT_FOUND").await;
+    let response = app
+        .request(Method::GET, "/api/v1/unknown", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 404, "NOT_FOUND").await;
+    let response = app
+        .request(Method::PATCH, "/api/v1/posts", &key)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["allow"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    assert_error(response, 405, "METHOD_NOT_ALLOWED").await;
+    let response = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_error(response, 405, "METHOD_NOT_ALLOWED").await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let key = app.full_key().await;
+    let mut ids = std::collections::HashSet::new();
+    for (method, path, key) in [
+        (Method::GET, "/healthz", ""),
+        (Method::GET, "/api/v1/posts", key.as_str()),
+        (Method::GET, "/api/v1/posts", "bad"),
+        (Method::GET, "/nowhere", ""),
+    ] {
+        let response = app.request(method, path, key).send().await.unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(id.len() >= 16, "{path}: {id}");
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 4, "each request gets its own id");
+}
+
+#[tokio::test]
+async fn internal_errors_leak_nothing() {
+    let app = spawn_app().await;
+    let key = app.full_key().await;
+    // Break the database underneath the running server.
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    conn.execute_batch("DROP TABLE posts").unwrap();
+    let response = app
+        .request(Method::GET, "/api/v1/posts", &key)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    let message = assert_error(response, 500, "INTERNAL_ERROR").await;
+    assert!(
+        !message.contains("posts") && !message.to_lowercase().contains("sql"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness_need_no_key() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+}
