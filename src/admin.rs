@@ -19,6 +19,38 @@ pub fn parse_key_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// A user's display name: 1–100 characters, not blank.
+pub fn parse_user_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    match name.chars().count() {
+        0 => Err("the name cannot be empty".into()),
+        n if n > 100 => Err(format!(
+            "the name is {n} characters long; the maximum is 100"
+        )),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// An IANA timezone name such as `Europe/Berlin`.
+pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.trim()
+        .parse()
+        .map_err(|_| format!("unknown timezone {name:?}; use an IANA name such as Europe/Berlin"))
+}
+
+/// Sets the timezone of the user with `email`.
+pub async fn set_timezone(store: &dyn Store, email: &str, timezone: &str) -> anyhow::Result<User> {
+    let tz = parse_timezone(timezone).map_err(anyhow::Error::msg)?;
+    let user = find_user(store, email).await?;
+    store
+        .update_profile(&user.id, &user.name, tz.name())
+        .await?;
+    Ok(User {
+        timezone: tz.name().to_owned(),
+        ..user
+    })
+}
+
 /// Creates a user.
 pub async fn create_user(
     store: &dyn Store,
@@ -31,14 +63,11 @@ pub async fn create_user(
     if email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
         bail!("{email:?} is not an email address");
     }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        bail!("the name must be 1 to 100 characters long");
-    }
+    let name = parse_user_name(name).map_err(anyhow::Error::msg)?;
     let user = User {
         id: random_id("usr_"),
         email: email.to_owned(),
-        name: name.to_owned(),
+        name,
         plan,
         timezone: "UTC".into(),
         created_at: now,

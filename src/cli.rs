@@ -77,6 +77,13 @@ enum UsersCommand {
         #[arg(long, value_parser = parse_plan)]
         plan: Plan,
     },
+    /// Set a user's timezone (an IANA name such as Europe/Berlin).
+    SetTimezone {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        timezone: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +237,10 @@ async fn users(store: &dyn Store, command: UsersCommand, now: i64) -> anyhow::Re
         UsersCommand::SetPlan { email, plan } => {
             let user = admin::set_plan(store, &email, plan).await?;
             println!("{} is now on the {} plan", user.email, user.plan.as_str());
+        }
+        UsersCommand::SetTimezone { email, timezone } => {
+            let user = admin::set_timezone(store, &email, &timezone).await?;
+            println!("{}'s timezone is now {}", user.email, user.timezone);
         }
     }
     Ok(())

@@ -132,8 +132,12 @@ pub trait Store: Send + Sync {
     async fn create_user(&self, user: &User) -> StoreResult<()>;
     /// The user with this email (case-insensitive).
     async fn user_by_email(&self, email: &str) -> StoreResult<User>;
+    /// The user with this id.
+    async fn user_by_id(&self, user_id: &str) -> StoreResult<User>;
     /// Changes a user's plan.
     async fn set_plan(&self, user_id: &str, plan: Plan) -> StoreResult<()>;
+    /// Changes a user's display name and timezone (an IANA name, validated by the caller).
+    async fn update_profile(&self, user_id: &str, name: &str, timezone: &str) -> StoreResult<()>;
     /// How many users there are.
     async fn count_users(&self) -> StoreResult<u64>;
 

@@ -236,6 +236,26 @@ impl Store for SqliteStore {
         .ok_or(StoreError::NotFound("user"))
     }
 
+    async fn user_by_id(&self, user_id: &str) -> StoreResult<User> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+                .query_row([user_id], user_from_row)
+                .optional()
+        })?
+        .ok_or(StoreError::NotFound("user"))
+    }
+
+    async fn update_profile(&self, user_id: &str, name: &str, timezone: &str) -> StoreResult<()> {
+        let changed = self.write(|conn| {
+            conn.prepare_cached("UPDATE users SET name = ?2, timezone = ?3 WHERE id = ?1")?
+                .execute(params![user_id, name, timezone])
+        })?;
+        if changed == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
     async fn set_plan(&self, user_id: &str, plan: Plan) -> StoreResult<()> {
         let changed = self.write(|conn| {
             conn.prepare_cached("UPDATE users SET plan = ?1 WHERE id = ?2")?

@@ -176,6 +176,25 @@ async fn plan_changes_from_the_command_line_apply_at_once() {
 }
 
 #[tokio::test]
+async fn timezone_is_set_from_the_command_line() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    assert_eq!(user.timezone, "UTC");
+    let args = [
+        "users",
+        "set-timezone",
+        "--email",
+        &user.email,
+        "--timezone",
+        "Europe/Berlin",
+    ];
+    stdout(&linkedgrow(&app.database_url(), &args));
+    let stored = app.store.user_by_id(&user.id).await.unwrap();
+    assert_eq!(stored.timezone, "Europe/Berlin");
+    assert_eq!(stored.name, user.name);
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_one_line_error() {
     let app = spawn_app().await;
     let db = app.database_url();
@@ -253,6 +272,17 @@ async fn bad_input_gets_a_one_line_error() {
         (
             vec!["keys", "list", "--email", "ghost\u{40}example.com"],
             "no user",
+        ),
+        (
+            vec![
+                "users",
+                "set-timezone",
+                "--email",
+                &bo,
+                "--timezone",
+                "Mars/Olympus",
+            ],
+            "unknown timezone",
         ),
     ];
     for (args, needle) in cases {
