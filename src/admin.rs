@@ -9,25 +9,21 @@ use crate::store::{KeyRecord, NewKey, Plan, Store, User};
 
 /// A key name: 1–100 characters, not blank.
 pub fn parse_key_name(name: &str) -> Result<String, String> {
-    let name = name.trim();
-    match name.chars().count() {
-        0 => Err("the key name cannot be empty".into()),
-        n if n > 100 => Err(format!(
-            "the key name is {n} characters long; the maximum is 100"
-        )),
-        _ => Ok(name.to_owned()),
-    }
+    short_text("the key name", name)
 }
 
 /// A user's display name: 1–100 characters, not blank.
 pub fn parse_user_name(name: &str) -> Result<String, String> {
-    let name = name.trim();
-    match name.chars().count() {
-        0 => Err("the name cannot be empty".into()),
-        n if n > 100 => Err(format!(
-            "the name is {n} characters long; the maximum is 100"
-        )),
-        _ => Ok(name.to_owned()),
+    short_text("the name", name)
+}
+
+/// Trims `value` and checks it holds 1–100 characters; `what` names it in the error.
+fn short_text(what: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match value.chars().count() {
+        0 => Err(format!("{what} cannot be empty")),
+        n if n > 100 => Err(format!("{what} is {n} characters long; the maximum is 100")),
+        _ => Ok(value.to_owned()),
     }
 }
 

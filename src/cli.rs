@@ -158,6 +158,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_hour: args.rate_limit_per_hour,
     };
     let state = AppState::from_config(&config, Arc::new(SystemClock))?;
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -165,7 +166,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     println!("LinkedGrow API listening on http://{address}");
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
-    linkedgrow::serve(listener, state, shutdown_signal()).await?;
+    linkedgrow::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -201,26 +202,19 @@ async fn first_run_help(state: &AppState, address: SocketAddr, demo: bool) -> an
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Resolves at the first SIGTERM or Ctrl-C. The handlers are installed here, before the
+/// server announces itself, so a signal sent right after start-up is never lost.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down; letting in-flight requests finish");
+        tracing::info!("shutting down; letting in-flight requests finish");
+    })
 }
 
 async fn users(store: &dyn Store, command: UsersCommand, now: i64) -> anyhow::Result<()> {

@@ -315,6 +315,21 @@ async fn bad_input_gets_a_one_line_error() {
     );
 }
 
+/// Waits for `child` to exit; kills it and fails the test if it takes longer than `limit`.
+fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the server did not stop within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// A `linkedgrow serve` process on an ephemeral port, and its address.
 fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
@@ -423,6 +438,6 @@ async fn demo_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
+    let exit = wait_at_most(&mut child, std::time::Duration::from_secs(20));
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
 }
