@@ -1,8 +1,12 @@
 //! The integration tests: each spawns the real server and talks HTTP to it.
 
+mod account;
+mod analytics;
 mod auth;
 mod cli;
 mod errors;
 mod helpers;
+mod ideas;
 mod posts;
 mod rate_limits;
+mod scopes;
