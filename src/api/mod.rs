@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod etag;
 pub mod health;
 pub mod ideas;
+pub mod idempotency;
 pub mod middleware;
 pub mod posts;
 pub mod query;
@@ -37,6 +38,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/analytics", get(analytics::account_analytics))
         .route("/profile", get(account::profile))
         .route("/keys/current", get(account::current_key))
+        // Layers run outside-in from the last added: authentication, then idempotency.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             middleware::authenticate,

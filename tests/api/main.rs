@@ -7,6 +7,7 @@ mod cli;
 mod errors;
 mod helpers;
 mod ideas;
+mod idempotency;
 mod posts;
 mod rate_limits;
 mod scopes;
