@@ -5,6 +5,7 @@ mod analytics;
 mod auth;
 mod cli;
 mod errors;
+mod etags;
 mod helpers;
 mod ideas;
 mod idempotency;
