@@ -187,8 +187,9 @@ pub async fn update_idea(
     key.require(Scope::IdeasWrite)?;
     let AppJson(body) = body?;
     let current = app.store.get_idea(&key.user_id, &id).await?;
-    if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
     let fields = IdeaFields::update(&current.fields, body)?;
+    // After validation: an invalid body is refused as such whatever the precondition.
+    if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
     if fields == current.fields {
         return Ok(Tagged(StatusCode::OK, current.into()));
     }

@@ -144,7 +144,7 @@ pub async fn idempotency(
 fn parse_key(value: Option<&HeaderValue>) -> Result<String, ApiError> {
     value
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.chars().count() <= MAX_KEY_CHARS)
+        .filter(|v| is_valid_key(v))
         .map(str::to_owned)
         .ok_or_else(|| {
             ApiError::bad_request(
@@ -155,6 +155,18 @@ fn parse_key(value: Option<&HeaderValue>) -> Result<String, ApiError> {
                 ),
             )
         })
+}
+
+/// 1 to [`MAX_KEY_CHARS`] visible ASCII characters or spaces, starting and ending with a visible
+/// one: the pattern `^[!-~]([ -~]*[!-~])?$` the OpenAPI document states.
+pub fn is_valid_key(key: &str) -> bool {
+    let visible = |b: u8| (b'!'..=b'~').contains(&b);
+    let bytes = key.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_KEY_CHARS
+        && bytes.iter().all(|&b| b == b' ' || visible(b))
+        && visible(bytes[0])
+        && visible(bytes[bytes.len() - 1])
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -8,6 +8,7 @@ pub mod health;
 pub mod ideas;
 pub mod idempotency;
 pub mod middleware;
+pub mod openapi;
 pub mod posts;
 pub mod query;
 
@@ -47,4 +48,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
             state,
             middleware::authenticate,
         ))
+        // After the layers, so without a key.
+        .route("/openapi.json", get(openapi::serve))
 }

@@ -209,7 +209,6 @@ pub async fn update_post(
     key.require(Scope::PostsWrite)?;
     let AppJson(body) = body?;
     let current = app.store.get_post(&key.user_id, &id).await?;
-    if_match.check(&etag_of(&PostView::from(current.clone())))?;
     if current.fields.status == PostStatus::Published {
         return Err(ApiError::conflict(
             "POST_PUBLISHED",
@@ -218,6 +217,8 @@ pub async fn update_post(
     }
     let now = app.clock.now();
     let fields = PostFields::update(&current.fields, body, now)?;
+    // After validation: an invalid body is refused as such whatever the precondition.
+    if_match.check(&etag_of(&PostView::from(current.clone())))?;
     if fields == current.fields {
         return Ok(Tagged(StatusCode::OK, current.into()));
     }

@@ -1,6 +1,6 @@
 //! Posts: what a client may send, and the rules that turn it into a post's state.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -210,6 +210,13 @@ fn parse_future_time(s: &str, now: DateTime<Utc>) -> Result<i64, ApiError> {
         )
     })?;
     let at = at.with_timezone(&Utc);
+    if at.year() > 9999 {
+        // RFC 3339 has four-digit years; such a time could not be shown back.
+        return Err(ApiError::bad_request(
+            "INVALID_SCHEDULE",
+            "scheduledAt must be before the year 10000 (UTC)",
+        ));
+    }
     if at <= now {
         return Err(ApiError::bad_request(
             "INVALID_SCHEDULE",

@@ -232,8 +232,8 @@ async fn errors_are_not_stored_and_records_expire_after_24_hours() {
     assert!(!reused.headers().contains_key("idempotent-replayed"));
     assert_eq!(count_posts(&app, &key).await, 2);
 
-    // Malformed keys: empty or longer than 255 characters.
-    for bad in ["", &"k".repeat(256)] {
+    // Malformed keys: empty, longer than 255 characters, or with a character that is not visible ASCII.
+    for bad in ["", &"k".repeat(256), "tab\there"] {
         let response = post(&app, "/api/v1/posts", &key, bad, &json!({ "content": "x" })).await;
         assert_error(response, 400, "INVALID_IDEMPOTENCY_KEY").await;
     }
