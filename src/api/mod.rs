@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod analytics;
+pub mod docs;
 pub mod etag;
 pub mod health;
 pub mod ideas;

@@ -4,6 +4,7 @@ mod account;
 mod analytics;
 mod auth;
 mod cli;
+mod docs;
 mod errors;
 mod etags;
 mod helpers;
