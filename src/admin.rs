@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{generate_key, random_id, Scopes};
 use crate::domain::time::rfc3339;
@@ -131,14 +132,25 @@ pub async fn create_key(
 }
 
 /// A key as listings show it: never the secret.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({
+    "id": "key_Zr8Wq1Lx5Tb0Nc3V", "name": "Zapier integration", "prefix": "lg_2bq0XH8t",
+    "scopes": ["posts:read", "posts:write"],
+    "createdAt": "2026-01-05T09:00:00Z", "lastUsedAt": "2026-01-05T09:30:00Z"
+})))]
 pub struct KeyView {
     pub id: String,
     pub name: String,
+    /// The first characters of the key (`lg_` and 8 more), to recognise it; never the secret.
     pub prefix: String,
+    /// What the key may do, in documentation order.
+    #[schema(value_type = Vec<String>)]
     pub scopes: Vec<&'static str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// When the key was last used (to the minute); `null` if never.
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
 }
 

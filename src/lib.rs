@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api::routes(state.clone()))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
+        .merge(api::docs::router())
         .fallback(http::not_found);
     http::with_common_layers(router).with_state(state)
 }

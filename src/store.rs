@@ -4,7 +4,11 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
+use chrono::NaiveDate;
+
 use crate::auth::Scopes;
+use crate::domain::analytics::Metrics;
+use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
 
 /// What a store call can fail with; each backend maps its own errors onto these.
@@ -122,6 +126,48 @@ pub struct PostPage {
     pub total: u64,
 }
 
+/// A stored idea.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idea {
+    pub id: String,
+    pub fields: IdeaFields,
+    /// The post the idea was converted into, while that post exists.
+    pub post_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Bumped on every change; the basis of optimistic concurrency.
+    pub version: i64,
+}
+
+/// One page of ideas and the number of ideas matching the filter.
+#[derive(Debug, Clone)]
+pub struct IdeaPage {
+    pub ideas: Vec<Idea>,
+    pub total: u64,
+}
+
+/// A response kept for an Idempotency-Key, replayed byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    /// The headers that describe the body (`content-type`, `etag`, `location`).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What [`Store::begin_idempotent`] found for an Idempotency-Key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// No live record: one was created, marked in progress; the caller runs the request.
+    Started,
+    /// A request with this key and the same fingerprint is still running.
+    InProgress,
+    /// The key was used for a different request (method, path or body).
+    Mismatch,
+    /// The request already completed with this response.
+    Completed(StoredResponse),
+}
+
 /// The storage interface for every backend.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -186,4 +232,86 @@ pub trait Store: Send + Sync {
     async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()>;
     /// Marks a post published at `now` (the publisher's step; clients cannot do it).
     async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post>;
+
+    /// Stores a new idea for `user_id`.
+    async fn insert_idea(
+        &self,
+        user_id: &str,
+        id: &str,
+        fields: &IdeaFields,
+        now: i64,
+    ) -> StoreResult<Idea>;
+    /// One of the user's ideas.
+    async fn get_idea(&self, user_id: &str, id: &str) -> StoreResult<Idea>;
+    /// A page of the user's ideas, newest first, optionally only those carrying `tag`.
+    async fn list_ideas(
+        &self,
+        user_id: &str,
+        tag: Option<&str>,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<IdeaPage>;
+    /// Replaces an idea's fields if it is still at `version`; `Conflict` otherwise.
+    async fn update_idea(
+        &self,
+        user_id: &str,
+        id: &str,
+        version: i64,
+        fields: &IdeaFields,
+        now: i64,
+    ) -> StoreResult<Idea>;
+    /// Deletes one of the user's ideas; with `version`, only if it is still at it.
+    async fn delete_idea(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()>;
+    /// In one transaction: creates the draft post `post_id` with `post` and links the idea to
+    /// it, if the idea is still at `version` and not yet converted; `Conflict` otherwise.
+    async fn convert_idea(
+        &self,
+        user_id: &str,
+        idea_id: &str,
+        version: i64,
+        post_id: &str,
+        post: &PostFields,
+        now: i64,
+    ) -> StoreResult<(Idea, Post)>;
+
+    /// Sets one post's figures for one UTC day (the publisher's step, from LinkedIn's analytics).
+    async fn record_post_metrics(
+        &self,
+        user_id: &str,
+        post_id: &str,
+        day: NaiveDate,
+        metrics: Metrics,
+    ) -> StoreResult<()>;
+    /// The user's figures per day from `from` to `to` inclusive, summed over their posts or
+    /// for one post; days without rows are left out.
+    async fn daily_metrics(
+        &self,
+        user_id: &str,
+        post_id: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(NaiveDate, Metrics)>>;
+    /// How many of the user's posts were published in `[from_ms, until_ms)`.
+    async fn count_published(&self, user_id: &str, from_ms: i64, until_ms: i64)
+        -> StoreResult<u64>;
+
+    /// Looks up an Idempotency-Key of an API key, first forgetting every record created before
+    /// `expired_before`; creates an in-progress record when there is none.
+    async fn begin_idempotent(
+        &self,
+        api_key_id: &str,
+        idem_key: &str,
+        fingerprint: &str,
+        now: i64,
+        expired_before: i64,
+    ) -> StoreResult<IdempotencyBegin>;
+    /// Stores the response of a request begun with [`Store::begin_idempotent`].
+    async fn complete_idempotent(
+        &self,
+        api_key_id: &str,
+        idem_key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()>;
+    /// Forgets an in-progress record, so the key can be used again.
+    async fn release_idempotent(&self, api_key_id: &str, idem_key: &str) -> StoreResult<()>;
 }

@@ -3,26 +3,41 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{random_id, ApiKey, Scope};
 use crate::domain::post::{CreatePostBody, PostFields, PostStatus, UpdatePostBody};
 use crate::domain::time::rfc3339;
 use crate::error::{ApiError, AppJson};
-use crate::store::Post;
+use crate::store::{Post, StoreError};
 use crate::AppState;
 
+use super::etag::{etag_of, precondition_failed, IfMatch, Tagged};
 use super::query::QueryParams;
 
 /// A post as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({
+    "id": "post_Xk3v9QmT2bLp8RzA", "content": "Hello LinkedIn", "status": "draft",
+    "scheduledAt": null, "publishedAt": null,
+    "createdAt": "2026-01-05T09:00:00Z", "updatedAt": "2026-01-05T09:00:00Z"
+})))]
 pub struct PostView {
+    /// `post_` and 16 letters or digits.
+    #[schema(pattern = "^post_[A-Za-z0-9]{16}$")]
     pub id: String,
     pub content: String,
     pub status: PostStatus,
+    /// When a scheduled post will be published (RFC 3339, UTC); `null` unless scheduled.
+    #[schema(format = DateTime)]
     pub scheduled_at: Option<String>,
+    /// When the post was published (RFC 3339, UTC); `null` until then.
+    #[schema(format = DateTime)]
     pub published_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -40,23 +55,43 @@ impl From<Post> for PostView {
     }
 }
 
-/// One page of posts.
-#[derive(Debug, Serialize)]
+/// One page of posts, newest first.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PostList {
     pub posts: Vec<PostView>,
+    /// How many posts match the filter, across all pages.
+    #[schema(minimum = 0)]
     pub total: u64,
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: u32,
+    #[schema(minimum = 0)]
     pub offset: u64,
 }
 
 /// The confirmation of a delete.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Deleted {
     pub id: String,
+    /// Always `true`.
     pub deleted: bool,
 }
 
-/// List the key owner's posts, newest first.
+/// List posts
+///
+/// The key owner's posts, newest first, a page at a time.
+#[utoipa::path(
+    get, path = "/api/v1/posts", tag = "Posts", operation_id = "listPosts",
+    params(
+        ("status" = Option<PostStatus>, Query, description = "Only posts with this status."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100.", minimum = 1, maximum = 100),
+        ("offset" = Option<u64>, Query, description = "Posts to skip.", minimum = 0, maximum = 9223372036854775807u64),
+    ),
+    responses(
+        (status = 200, description = "A page of posts.", body = PostList),
+        (status = 400, description = "The request is invalid; `error.message` says how."),
+    ),
+    security(("bearer" = ["posts:read"]))
+)]
 pub async fn list_posts(
     State(app): State<AppState>,
     key: ApiKey,
@@ -88,23 +123,45 @@ pub async fn list_posts(
     }))
 }
 
-/// Read one post.
+/// Read a post
+#[utoipa::path(
+    get, path = "/api/v1/posts/{id}", tag = "Posts", operation_id = "getPost",
+    params(("id" = String, Path, description = "The post's id (`post_…`).")),
+    responses(
+        (status = 200, description = "The post.", body = PostView,
+         headers(("ETag" = String, description = "The strong entity tag of this representation, for `If-Match`."))),
+        (status = 404, description = "No such post for the key's owner."),
+    ),
+    security(("bearer" = ["posts:read"]))
+)]
 pub async fn get_post(
     State(app): State<AppState>,
     key: ApiKey,
     Path(id): Path<String>,
-) -> Result<AppJson<PostView>, ApiError> {
+) -> Result<Tagged<PostView>, ApiError> {
     key.require(Scope::PostsRead)?;
     let post = app.store.get_post(&key.user_id, &id).await?;
-    Ok(AppJson(post.into()))
+    Ok(Tagged(StatusCode::OK, post.into()))
 }
 
-/// Create a post (draft or scheduled).
+/// Create a post
+///
+/// A draft, or a post scheduled for a time in the future.
+#[utoipa::path(
+    post, path = "/api/v1/posts", tag = "Posts", operation_id = "createPost",
+    request_body(content = CreatePostBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new post.", body = PostView,
+         headers(("ETag" = String, description = "The strong entity tag of this representation, for `If-Match`."))),
+        (status = 400, description = "The request is invalid; `error.message` says how."),
+    ),
+    security(("bearer" = ["posts:write"]))
+)]
 pub async fn create_post(
     State(app): State<AppState>,
     key: ApiKey,
     body: Result<AppJson<CreatePostBody>, ApiError>,
-) -> Result<(StatusCode, AppJson<PostView>), ApiError> {
+) -> Result<Tagged<PostView>, ApiError> {
     key.require(Scope::PostsWrite)?;
     let AppJson(body) = body?;
     let now = app.clock.now();
@@ -118,16 +175,37 @@ pub async fn create_post(
             now.timestamp_millis(),
         )
         .await?;
-    Ok((StatusCode::CREATED, AppJson(post.into())))
+    Ok(Tagged(StatusCode::CREATED, post.into()))
 }
 
-/// Change some fields of a post that is not yet published.
+/// Update a post
+///
+/// Changes the fields sent and keeps the others. Published posts can no longer be edited.
+/// With `If-Match`, the change is made only if the post is still as the client last read it.
+#[utoipa::path(
+    put, path = "/api/v1/posts/{id}", tag = "Posts", operation_id = "updatePost",
+    params(
+        ("id" = String, Path, description = "The post's id (`post_…`)."),
+        ("If-Match" = Option<String>, Header, description = "The post's `ETag` as last read, or `*`; when it no longer matches, nothing changes and the answer is 412."),
+    ),
+    request_body(content = UpdatePostBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The post as it is now.", body = PostView,
+         headers(("ETag" = String, description = "The strong entity tag of this representation, for `If-Match`."))),
+        (status = 400, description = "The request is invalid; `error.message` says how."),
+        (status = 404, description = "No such post for the key's owner."),
+        (status = 409, description = "The post is published (`POST_PUBLISHED`) or changed during the update (`CONFLICT`)."),
+        (status = 412, description = "`If-Match` no longer matches the post's `ETag`; nothing changed."),
+    ),
+    security(("bearer" = ["posts:write"]))
+)]
 pub async fn update_post(
     State(app): State<AppState>,
     key: ApiKey,
     Path(id): Path<String>,
+    if_match: IfMatch,
     body: Result<AppJson<UpdatePostBody>, ApiError>,
-) -> Result<AppJson<PostView>, ApiError> {
+) -> Result<Tagged<PostView>, ApiError> {
     key.require(Scope::PostsWrite)?;
     let AppJson(body) = body?;
     let current = app.store.get_post(&key.user_id, &id).await?;
@@ -139,8 +217,10 @@ pub async fn update_post(
     }
     let now = app.clock.now();
     let fields = PostFields::update(&current.fields, body, now)?;
+    // After validation: an invalid body is refused as such whatever the precondition.
+    if_match.check(&etag_of(&PostView::from(current.clone())))?;
     if fields == current.fields {
-        return Ok(AppJson(current.into()));
+        return Ok(Tagged(StatusCode::OK, current.into()));
     }
     let post = app
         .store
@@ -151,17 +231,53 @@ pub async fn update_post(
             &fields,
             now.timestamp_millis(),
         )
-        .await?;
-    Ok(AppJson(post.into()))
+        .await
+        .map_err(|err| stale_if_conditional(err, &if_match))?;
+    Ok(Tagged(StatusCode::OK, post.into()))
 }
 
-/// Delete a post for good.
+/// Delete a post
+///
+/// Deletes the post for good. With `If-Match`, only if it is still as the client last read it.
+#[utoipa::path(
+    delete, path = "/api/v1/posts/{id}", tag = "Posts", operation_id = "deletePost",
+    params(
+        ("id" = String, Path, description = "The post's id (`post_…`)."),
+        ("If-Match" = Option<String>, Header, description = "The post's `ETag` as last read, or `*`; when it no longer matches, nothing is deleted and the answer is 412."),
+    ),
+    responses(
+        (status = 200, description = "The post is gone.", body = Deleted),
+        (status = 404, description = "No such post for the key's owner."),
+        (status = 412, description = "`If-Match` no longer matches the post's `ETag`; nothing changed."),
+    ),
+    security(("bearer" = ["posts:delete"]))
+)]
 pub async fn delete_post(
     State(app): State<AppState>,
     key: ApiKey,
     Path(id): Path<String>,
+    if_match: IfMatch,
 ) -> Result<AppJson<Deleted>, ApiError> {
     key.require(Scope::PostsDelete)?;
-    app.store.delete_post(&key.user_id, &id, None).await?;
+    let version = if if_match.is_present() {
+        let current = app.store.get_post(&key.user_id, &id).await?;
+        if_match.check(&etag_of(&PostView::from(current.clone())))?;
+        Some(current.version)
+    } else {
+        None
+    };
+    app.store
+        .delete_post(&key.user_id, &id, version)
+        .await
+        .map_err(|err| stale_if_conditional(err, &if_match))?;
     Ok(AppJson(Deleted { id, deleted: true }))
+}
+
+/// A change guarded by the version read moments before lost a race: with `If-Match` that is a
+/// failed precondition (412); without, the usual 409.
+pub(crate) fn stale_if_conditional(err: StoreError, if_match: &IfMatch) -> ApiError {
+    match err {
+        StoreError::Conflict(_) if if_match.is_present() => precondition_failed(),
+        other => other.into(),
+    }
 }

@@ -1,15 +1,17 @@
 //! Posts: what a client may send, and the rules that turn it into a post's state.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
 /// LinkedIn's limit on a post, in Unicode scalar values.
 pub const MAX_CONTENT_CHARS: usize = 3_000;
 
-/// Where a post is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a post is in its life: `draft`, `scheduled` (to be published at `scheduledAt`) or
+/// `published`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PostStatus {
     Draft,
@@ -38,21 +40,53 @@ impl PostStatus {
     }
 }
 
+/// The statuses a client may set; `published` is set only by publishing.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SettableStatus {
+    Draft,
+    Scheduled,
+}
+
 /// The body of `POST /api/v1/posts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(examples(
+    json!({"content": "Hello LinkedIn"}),
+    json!({"content": "Monday thoughts", "status": "scheduled", "scheduledAt": "2030-03-04T09:00:00+01:00"})
+))]
 pub struct CreatePostBody {
+    /// The text of the post: not blank, at most 3,000 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 3000,
+             pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]")]
     pub content: Option<String>,
+    /// `draft` (the default) or `scheduled`; `scheduled` needs `scheduledAt`.
+    #[schema(value_type = Option<SettableStatus>)]
     pub status: Option<String>,
+    /// When to publish (RFC 3339 with an offset, in the future); only with status `scheduled`.
+    #[schema(format = DateTime)]
     pub scheduled_at: Option<String>,
 }
 
-/// The body of `PUT /api/v1/posts/:id`: only the fields sent change.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `PUT /api/v1/posts/{id}`: only the fields sent change; `null` is the same as
+/// leaving a field out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(examples(json!({"content": "Hello again"}), json!({"status": "draft"})))]
 pub struct UpdatePostBody {
+    /// New text: not blank, at most 3,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 3000,
+        pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub content: Option<String>,
+    /// `draft` (clears `scheduledAt`) or `scheduled` (needs a `scheduledAt`, sent or kept).
+    #[schema(value_type = Option<SettableStatus>)]
     pub status: Option<String>,
+    /// A new time in the future (RFC 3339 with an offset); only for a post that is or becomes
+    /// scheduled.
+    #[schema(format = DateTime)]
     pub scheduled_at: Option<String>,
 }
 
@@ -136,7 +170,7 @@ impl PostFields {
 }
 
 fn parse_content(content: String) -> Result<String, ApiError> {
-    if content.trim().is_empty() {
+    if super::is_blank(&content) {
         return Err(ApiError::bad_request(
             "INVALID_CONTENT",
             "Post content cannot be empty",
@@ -176,6 +210,13 @@ fn parse_future_time(s: &str, now: DateTime<Utc>) -> Result<i64, ApiError> {
         )
     })?;
     let at = at.with_timezone(&Utc);
+    if at.year() > 9999 {
+        // RFC 3339 has four-digit years; such a time could not be shown back.
+        return Err(ApiError::bad_request(
+            "INVALID_SCHEDULE",
+            "scheduledAt must be before the year 10000 (UTC)",
+        ));
+    }
     if at <= now {
         return Err(ApiError::bad_request(
             "INVALID_SCHEDULE",

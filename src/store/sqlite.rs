@@ -15,6 +15,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use rusqlite_migration::{Migrations, M};
 
 use crate::auth::{Scope, Scopes};
+use crate::domain::analytics::Metrics;
+use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
 use crate::store::*;
 
@@ -29,9 +31,12 @@ pub struct SqliteStore {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../migrations/sqlite/0001_init.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/sqlite/0001_init.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0002_ideas_analytics.sql"
+        )),
+    ])
 }
 
 fn open_connection(path: &Path) -> anyhow::Result<Connection> {
@@ -187,6 +192,62 @@ fn missing_or_changed(conn: &Connection, user_id: &str, id: &str) -> StoreError 
         Ok(None) => StoreError::NotFound("post"),
         Err(err) => err.into(),
     }
+}
+
+const IDEA_COLUMNS: &str = "id, content, notes, tags, post_id, created_at, updated_at, version";
+
+fn idea_from_row(row: &Row) -> rusqlite::Result<Idea> {
+    let tags: String = row.get(3)?;
+    let tags: Vec<String> = serde_json::from_str(&tags).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+    })?;
+    Ok(Idea {
+        id: row.get(0)?,
+        fields: IdeaFields {
+            content: row.get(1)?,
+            notes: row.get(2)?,
+            tags,
+        },
+        post_id: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+        version: row.get(7)?,
+    })
+}
+
+fn tags_to_sql(tags: &[String]) -> String {
+    serde_json::to_string(tags).expect("a list of strings serializes")
+}
+
+fn find_idea(conn: &Connection, user_id: &str, id: &str) -> rusqlite::Result<Option<Idea>> {
+    conn.prepare_cached(&format!(
+        "SELECT {IDEA_COLUMNS} FROM ideas WHERE user_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![user_id, id], idea_from_row)
+    .optional()
+}
+
+/// After a guarded change of an idea touched no row: gone, or changed meanwhile.
+fn idea_missing_or_changed(conn: &Connection, user_id: &str, id: &str) -> StoreError {
+    match find_idea(conn, user_id, id) {
+        Ok(Some(_)) => StoreError::Conflict("the idea changed since it was read".into()),
+        Ok(None) => StoreError::NotFound("idea"),
+        Err(err) => err.into(),
+    }
+}
+
+fn metric(row: &Row, index: usize) -> rusqlite::Result<u64> {
+    Ok(row.get::<_, i64>(index)?.max(0) as u64)
+}
+
+fn day_from_sql(raw: &str) -> rusqlite::Result<chrono::NaiveDate> {
+    raw.parse().map_err(|e: chrono::ParseError| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn day_to_sql(day: chrono::NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
 }
 
 #[async_trait]
@@ -475,5 +536,332 @@ impl Store for SqliteStore {
             .optional()
         })?
         .ok_or(StoreError::NotFound("post"))
+    }
+
+    async fn insert_idea(
+        &self,
+        user_id: &str,
+        id: &str,
+        fields: &IdeaFields,
+        now: i64,
+    ) -> StoreResult<Idea> {
+        self.write(|conn| {
+            conn.prepare_cached(&format!(
+                "INSERT INTO ideas (id, user_id, content, notes, tags, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 RETURNING {IDEA_COLUMNS}"
+            ))?
+            .query_row(
+                params![
+                    id,
+                    user_id,
+                    fields.content,
+                    fields.notes,
+                    tags_to_sql(&fields.tags),
+                    now
+                ],
+                idea_from_row,
+            )
+        })
+    }
+
+    async fn get_idea(&self, user_id: &str, id: &str) -> StoreResult<Idea> {
+        self.read(|conn| find_idea(conn, user_id, id))?
+            .ok_or(StoreError::NotFound("idea"))
+    }
+
+    async fn list_ideas(
+        &self,
+        user_id: &str,
+        tag: Option<&str>,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<IdeaPage> {
+        self.read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            const FILTER: &str = "user_id = ?1 AND (?2 IS NULL OR EXISTS (
+                SELECT 1 FROM json_each(ideas.tags) WHERE json_each.value = ?2))";
+            let ideas = tx
+                .prepare_cached(&format!(
+                    "SELECT {IDEA_COLUMNS} FROM ideas WHERE {FILTER}
+                     ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+                ))?
+                .query_map(params![user_id, tag, limit, offset], idea_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total: i64 = tx
+                .prepare_cached(&format!("SELECT COUNT(*) FROM ideas WHERE {FILTER}"))?
+                .query_row(params![user_id, tag], |row| row.get(0))?;
+            tx.commit()?;
+            Ok(IdeaPage {
+                ideas,
+                total: total.max(0) as u64,
+            })
+        })
+    }
+
+    async fn update_idea(
+        &self,
+        user_id: &str,
+        id: &str,
+        version: i64,
+        fields: &IdeaFields,
+        now: i64,
+    ) -> StoreResult<Idea> {
+        let conn = self.writer.lock();
+        let updated = conn
+            .prepare_cached(&format!(
+                "UPDATE ideas SET content = ?4, notes = ?5, tags = ?6, updated_at = ?7,
+                    version = version + 1
+                 WHERE user_id = ?1 AND id = ?2 AND version = ?3
+                 RETURNING {IDEA_COLUMNS}"
+            ))?
+            .query_row(
+                params![
+                    user_id,
+                    id,
+                    version,
+                    fields.content,
+                    fields.notes,
+                    tags_to_sql(&fields.tags),
+                    now
+                ],
+                idea_from_row,
+            )
+            .optional()?;
+        updated.ok_or_else(|| idea_missing_or_changed(&conn, user_id, id))
+    }
+
+    async fn delete_idea(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
+        let conn = self.writer.lock();
+        let deleted = conn
+            .prepare_cached(
+                "DELETE FROM ideas WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
+            )?
+            .execute(params![user_id, id, version])?;
+        if deleted == 0 {
+            return Err(idea_missing_or_changed(&conn, user_id, id));
+        }
+        Ok(())
+    }
+
+    async fn convert_idea(
+        &self,
+        user_id: &str,
+        idea_id: &str,
+        version: i64,
+        post_id: &str,
+        post: &PostFields,
+        now: i64,
+    ) -> StoreResult<(Idea, Post)> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        // The post first: the idea's foreign key needs it to exist.
+        let created = tx
+            .prepare_cached(&format!(
+                "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 RETURNING {POST_COLUMNS}"
+            ))?
+            .query_row(
+                params![
+                    post_id,
+                    user_id,
+                    post.content,
+                    post.status.as_str(),
+                    post.scheduled_at,
+                    now
+                ],
+                post_from_row,
+            )?;
+        let idea = tx
+            .prepare_cached(&format!(
+                "UPDATE ideas SET post_id = ?4, updated_at = ?5, version = version + 1
+                 WHERE user_id = ?1 AND id = ?2 AND version = ?3 AND post_id IS NULL
+                 RETURNING {IDEA_COLUMNS}"
+            ))?
+            .query_row(
+                params![user_id, idea_id, version, post_id, now],
+                idea_from_row,
+            )
+            .optional()?;
+        let Some(idea) = idea else {
+            // Dropping `tx` rolls the post back.
+            return Err(match find_idea(&tx, user_id, idea_id)? {
+                Some(_) => StoreError::Conflict(
+                    "the idea was converted or changed since it was read".into(),
+                ),
+                None => StoreError::NotFound("idea"),
+            });
+        };
+        tx.commit()?;
+        Ok((idea, created))
+    }
+
+    async fn record_post_metrics(
+        &self,
+        user_id: &str,
+        post_id: &str,
+        day: chrono::NaiveDate,
+        metrics: Metrics,
+    ) -> StoreResult<()> {
+        let conn = self.writer.lock();
+        if find_post(&conn, user_id, post_id)?.is_none() {
+            return Err(StoreError::NotFound("post"));
+        }
+        let n = |v: u64| v.min(i64::MAX as u64) as i64;
+        conn.prepare_cached(
+            "INSERT INTO post_metrics (post_id, user_id, day, impressions, members_reached,
+                 reactions, comments, reposts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (post_id, day) DO UPDATE SET impressions = excluded.impressions,
+                 members_reached = excluded.members_reached, reactions = excluded.reactions,
+                 comments = excluded.comments, reposts = excluded.reposts",
+        )?
+        .execute(params![
+            post_id,
+            user_id,
+            day_to_sql(day),
+            n(metrics.impressions),
+            n(metrics.members_reached),
+            n(metrics.reactions),
+            n(metrics.comments),
+            n(metrics.reposts)
+        ])?;
+        Ok(())
+    }
+
+    async fn daily_metrics(
+        &self,
+        user_id: &str,
+        post_id: Option<&str>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(chrono::NaiveDate, Metrics)>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT day, SUM(impressions), SUM(members_reached), SUM(reactions),
+                        SUM(comments), SUM(reposts)
+                 FROM post_metrics
+                 WHERE user_id = ?1 AND (?2 IS NULL OR post_id = ?2) AND day BETWEEN ?3 AND ?4
+                 GROUP BY day ORDER BY day",
+            )?
+            .query_map(
+                params![user_id, post_id, day_to_sql(from), day_to_sql(to)],
+                |row| {
+                    Ok((
+                        day_from_sql(&row.get::<_, String>(0)?)?,
+                        Metrics {
+                            impressions: metric(row, 1)?,
+                            members_reached: metric(row, 2)?,
+                            reactions: metric(row, 3)?,
+                            comments: metric(row, 4)?,
+                            reposts: metric(row, 5)?,
+                        },
+                    ))
+                },
+            )?
+            .collect()
+        })
+    }
+
+    async fn count_published(
+        &self,
+        user_id: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<u64> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT COUNT(*) FROM posts
+                 WHERE user_id = ?1 AND published_at >= ?2 AND published_at < ?3",
+            )?
+            .query_row(params![user_id, from_ms, until_ms], |row| metric(row, 0))
+        })
+    }
+
+    async fn begin_idempotent(
+        &self,
+        api_key_id: &str,
+        idem_key: &str,
+        fingerprint: &str,
+        now: i64,
+        expired_before: i64,
+    ) -> StoreResult<IdempotencyBegin> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        tx.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
+            .execute([expired_before])?;
+        let found = tx
+            .prepare_cached(
+                "SELECT fingerprint, status, headers, body FROM idempotency_keys
+                 WHERE api_key_id = ?1 AND idem_key = ?2",
+            )?
+            .query_row(params![api_key_id, idem_key], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<u16>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<Vec<u8>>>(3)?,
+                ))
+            })
+            .optional()?;
+        let outcome = match found {
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO idempotency_keys (api_key_id, idem_key, fingerprint, created_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![api_key_id, idem_key, fingerprint, now])?;
+                IdempotencyBegin::Started
+            }
+            Some((stored, _, _, _)) if stored != fingerprint => IdempotencyBegin::Mismatch,
+            Some((_, None, _, _)) => IdempotencyBegin::InProgress,
+            Some((_, Some(status), headers, body)) => {
+                let headers: Vec<(String, String)> =
+                    serde_json::from_str(headers.as_deref().unwrap_or("[]"))
+                        .map_err(anyhow::Error::from)?;
+                IdempotencyBegin::Completed(StoredResponse {
+                    status,
+                    headers,
+                    body: body.unwrap_or_default(),
+                })
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    async fn complete_idempotent(
+        &self,
+        api_key_id: &str,
+        idem_key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        let headers = serde_json::to_string(&response.headers).map_err(anyhow::Error::from)?;
+        self.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE idempotency_keys SET status = ?3, headers = ?4, body = ?5
+                 WHERE api_key_id = ?1 AND idem_key = ?2",
+            )?
+            .execute(params![
+                api_key_id,
+                idem_key,
+                response.status,
+                headers,
+                response.body
+            ])
+        })?;
+        Ok(())
+    }
+
+    async fn release_idempotent(&self, api_key_id: &str, idem_key: &str) -> StoreResult<()> {
+        self.write(|conn| {
+            conn.prepare_cached(
+                "DELETE FROM idempotency_keys
+                 WHERE api_key_id = ?1 AND idem_key = ?2 AND status IS NULL",
+            )?
+            .execute(params![api_key_id, idem_key])
+        })?;
+        Ok(())
     }
 }

@@ -340,10 +340,14 @@ fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Byte by byte: a BufReader here could swallow the lines after the first (the demo key),
+    // and a test waiting for them would hang.
     let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while std::io::Read::read(stdout, &mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        first.push(byte[0] as char);
+    }
     let address = first.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(address.starts_with("http://127.0.0.1:"), "{first}");
     (child, address)

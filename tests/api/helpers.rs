@@ -123,6 +123,57 @@ impl TestApp {
         self.client.request(method, self.url(path)).bearer_auth(key)
     }
 
+    /// Creates an idea with `body` and returns its JSON.
+    pub async fn create_idea(&self, key: &str, body: Value) -> Value {
+        let response = self
+            .request(Method::POST, "/api/v1/ideas", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    /// Creates a post and marks it published now, as the publisher would; returns its id.
+    pub async fn published_post(&self, key: &str, content: &str) -> String {
+        let id = self.create_post(key, content).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let user_id = self.user_of(key).await;
+        self.store
+            .mark_published(&user_id, &id, self.now_ms())
+            .await
+            .unwrap();
+        id
+    }
+
+    /// The owner of `key`.
+    pub async fn user_of(&self, key: &str) -> String {
+        self.store
+            .key_for_auth(&linkedgrow::auth::hash_key(key))
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id
+    }
+
+    /// Sends `method path` with `key` and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.request(method, path, key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
     /// Creates a post with `content` and returns its JSON.
     pub async fn create_post(&self, key: &str, content: &str) -> Value {
         let response = self

@@ -1,8 +1,15 @@
 //! The integration tests: each spawns the real server and talks HTTP to it.
 
+mod account;
+mod analytics;
 mod auth;
 mod cli;
+mod docs;
 mod errors;
+mod etags;
 mod helpers;
+mod ideas;
+mod idempotency;
 mod posts;
 mod rate_limits;
+mod scopes;

@@ -1,0 +1,83 @@
+//! `/api/v1/profile` and `/api/v1/keys/current`: who the key belongs to, and which key it is.
+
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::admin::KeyView;
+use crate::auth::{ApiKey, Scope};
+use crate::domain::time::rfc3339;
+use crate::error::{ApiError, AppJson};
+use crate::AppState;
+
+/// The key owner's account.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(examples(json!({
+    "id": "usr_a8Kd02LmQz7Xw1Pc", "name": "Ada Lovelace", "email": "ada@example.com",
+    "plan": "business", "timezone": "Europe/London", "linkedinConnected": false,
+    "createdAt": "2026-01-05T09:00:00Z"
+})))]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = PlanName)]
+    pub plan: &'static str,
+    /// An IANA timezone name such as `Europe/Berlin` (set with `linkedgrow users set-timezone`).
+    pub timezone: String,
+    /// Whether a LinkedIn account is connected for publishing.
+    pub linkedin_connected: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// A subscription plan.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum PlanName {
+    Free,
+    Pro,
+    Business,
+}
+
+/// Read the profile
+#[utoipa::path(
+    get, path = "/api/v1/profile", tag = "Account", operation_id = "getProfile",
+    responses((status = 200, description = "The key owner's profile.", body = Profile)),
+    security(("bearer" = ["profile:read"]))
+)]
+pub async fn profile(
+    State(app): State<AppState>,
+    key: ApiKey,
+) -> Result<AppJson<Profile>, ApiError> {
+    key.require(Scope::ProfileRead)?;
+    let user = app.store.user_by_id(&key.user_id).await?;
+    Ok(AppJson(Profile {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        plan: user.plan.as_str(),
+        timezone: user.timezone,
+        linkedin_connected: false,
+        created_at: rfc3339(user.created_at),
+    }))
+}
+
+/// Describe the calling key
+///
+/// The key making the request: allowed for every valid key, whatever its scopes. Automation
+/// platforms call it to test a connection and to label it.
+#[utoipa::path(
+    get, path = "/api/v1/keys/current", tag = "Account", operation_id = "getCurrentKey",
+    responses((status = 200, description = "The calling key (never its secret).", body = KeyView)),
+    security(("bearer" = []))
+)]
+pub async fn current_key(
+    State(app): State<AppState>,
+    key: ApiKey,
+) -> Result<AppJson<KeyView>, ApiError> {
+    let record = app.store.key_by_id(&key.id).await?;
+    Ok(AppJson(KeyView::from(&record)))
+}

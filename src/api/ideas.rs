@@ -1,0 +1,301 @@
+//! `/api/v1/ideas`: the backlog a writer keeps before a post exists, and its conversion to posts.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{random_id, ApiKey, Scope};
+use crate::domain::idea::{CreateIdeaBody, IdeaFields, UpdateIdeaBody};
+use crate::domain::post::{PostFields, PostStatus};
+use crate::domain::time::rfc3339;
+use crate::error::{ApiError, AppJson};
+use crate::store::{Idea, StoreError};
+use crate::AppState;
+
+use super::etag::{etag_of, IfMatch, Tagged};
+use super::posts::{stale_if_conditional, Deleted, PostView};
+use super::query::QueryParams;
+
+/// An idea as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(examples(json!({
+    "id": "idea_Qw8Lr2Zt5Nc1Vb7M", "content": "Why most LinkedIn hooks fail",
+    "notes": "Start with the 3 hooks that worked for me", "tags": ["hooks", "writing"],
+    "postId": null, "createdAt": "2026-01-05T09:00:00Z", "updatedAt": "2026-01-05T09:00:00Z"
+})))]
+pub struct IdeaView {
+    /// `idea_` and 16 letters or digits.
+    #[schema(pattern = "^idea_[A-Za-z0-9]{16}$")]
+    pub id: String,
+    pub content: String,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    /// The post this idea became (see `convert`); `null` until then, and again if that post is
+    /// deleted.
+    pub post_id: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl From<Idea> for IdeaView {
+    fn from(idea: Idea) -> Self {
+        Self {
+            id: idea.id,
+            content: idea.fields.content,
+            notes: idea.fields.notes,
+            tags: idea.fields.tags,
+            post_id: idea.post_id,
+            created_at: rfc3339(idea.created_at),
+            updated_at: rfc3339(idea.updated_at),
+        }
+    }
+}
+
+/// One page of ideas, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdeaList {
+    pub ideas: Vec<IdeaView>,
+    /// How many ideas match the filter, across all pages.
+    #[schema(minimum = 0)]
+    pub total: u64,
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: u32,
+    #[schema(minimum = 0)]
+    pub offset: u64,
+}
+
+/// List ideas
+///
+/// The key owner's ideas, newest first, a page at a time; optionally only those with a tag.
+#[utoipa::path(
+    get, path = "/api/v1/ideas", tag = "Ideas", operation_id = "listIdeas",
+    params(
+        ("tag" = Option<String>, Query, description = "Only ideas carrying exactly this tag."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100.", minimum = 1, maximum = 100),
+        ("offset" = Option<u64>, Query, description = "Ideas to skip.", minimum = 0, maximum = 9223372036854775807u64),
+    ),
+    responses(
+        (status = 200, description = "A page of ideas.", body = IdeaList),
+        (status = 400, description = "The request is invalid; `error.message` says how."),
+    ),
+    security(("bearer" = ["ideas:read"]))
+)]
+pub async fn list_ideas(
+    State(app): State<AppState>,
+    key: ApiKey,
+    query: QueryParams,
+) -> Result<AppJson<IdeaList>, ApiError> {
+    key.require(Scope::IdeasRead)?;
+    query.only(&["tag", "limit", "offset"])?;
+    let page = query.page()?;
+    let found = app
+        .store
+        .list_ideas(&key.user_id, query.get("tag"), page.limit, page.offset)
+        .await?;
+    Ok(AppJson(IdeaList {
+        ideas: found.ideas.into_iter().map(IdeaView::from).collect(),
+        total: found.total,
+        limit: page.limit,
+        offset: page.offset,
+    }))
+}
+
+/// Read an idea
+#[utoipa::path(
+    get, path = "/api/v1/ideas/{id}", tag = "Ideas", operation_id = "getIdea",
+    params(("id" = String, Path, description = "The idea's id (`idea_…`).")),
+    responses(
+        (status = 200, description = "The idea.", body = IdeaView,
+         headers(("ETag" = String, description = "The strong entity tag of this representation, for `If-Match`."))),
+        (status = 404, description = "No such idea for the key's owner."),
+    ),
+    security(("bearer" = ["ideas:read"]))
+)]
+pub async fn get_idea(
+    State(app): State<AppState>,
+    key: ApiKey,
+    Path(id): Path<String>,
+) -> Result<Tagged<IdeaView>, ApiError> {
+    key.require(Scope::IdeasRead)?;
+    let idea = app.store.get_idea(&key.user_id, &id).await?;
+    Ok(Tagged(StatusCode::OK, idea.into()))
+}
+
+/// Create an idea
+#[utoipa::path(
+    post, path = "/api/v1/ideas", tag = "Ideas", operation_id = "createIdea",
+    request_body(content = CreateIdeaBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new idea.", body = IdeaView,
+         headers(("ETag" = String, description = "The strong entity tag of this representation, for `If-Match`."))),
+        (status = 400, description = "The request is invalid; `error.message` says how."),
+    ),
+    security(("bearer" = ["ideas:write"]))
+)]
+pub async fn create_idea(
+    State(app): State<AppState>,
+    key: ApiKey,
+    body: Result<AppJson<CreateIdeaBody>, ApiError>,
+) -> Result<Tagged<IdeaView>, ApiError> {
+    key.require(Scope::IdeasWrite)?;
+    let AppJson(body) = body?;
+    let fields = IdeaFields::create(body)?;
+    let idea = app
+        .store
+        .insert_idea(
+            &key.user_id,
+            &random_id("idea_"),
+            &fields,
+            app.clock.now().timestamp_millis(),
+        )
+        .await?;
+    Ok(Tagged(StatusCode::CREATED, idea.into()))
+}
+
+/// Update an idea
+///
+/// Changes the fields sent and keeps the others. With `If-Match`, the change is made only if the
+/// idea is still as the client last read it.
+#[utoipa::path(
+    put, path = "/api/v1/ideas/{id}", tag = "Ideas", operation_id = "updateIdea",
+    params(
+        ("id" = String, Path, description = "The idea's id (`idea_…`)."),
+        ("If-Match" = Option<String>, Header, description = "The idea's `ETag` as last read, or `*`; when it no longer matches, nothing changes and the answer is 412."),
+    ),
+    request_body(content = UpdateIdeaBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The idea as it is now.", body = IdeaView,
+         headers(("ETag" = String, description = "The strong entity tag of this representation, for `If-Match`."))),
+        (status = 400, description = "The request is invalid; `error.message` says how."),
+        (status = 404, description = "No such idea for the key's owner."),
+        (status = 409, description = "The idea changed during the update (`CONFLICT`); retry."),
+        (status = 412, description = "`If-Match` no longer matches the idea's `ETag`; nothing changed."),
+    ),
+    security(("bearer" = ["ideas:write"]))
+)]
+pub async fn update_idea(
+    State(app): State<AppState>,
+    key: ApiKey,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    body: Result<AppJson<UpdateIdeaBody>, ApiError>,
+) -> Result<Tagged<IdeaView>, ApiError> {
+    key.require(Scope::IdeasWrite)?;
+    let AppJson(body) = body?;
+    let current = app.store.get_idea(&key.user_id, &id).await?;
+    let fields = IdeaFields::update(&current.fields, body)?;
+    // After validation: an invalid body is refused as such whatever the precondition.
+    if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
+    if fields == current.fields {
+        return Ok(Tagged(StatusCode::OK, current.into()));
+    }
+    let idea = app
+        .store
+        .update_idea(
+            &key.user_id,
+            &id,
+            current.version,
+            &fields,
+            app.clock.now().timestamp_millis(),
+        )
+        .await
+        .map_err(|err| stale_if_conditional(err, &if_match))?;
+    Ok(Tagged(StatusCode::OK, idea.into()))
+}
+
+/// Delete an idea
+///
+/// Deleting needs `ideas:write` (there is no `ideas:delete` scope). A post the idea became stays.
+#[utoipa::path(
+    delete, path = "/api/v1/ideas/{id}", tag = "Ideas", operation_id = "deleteIdea",
+    params(
+        ("id" = String, Path, description = "The idea's id (`idea_…`)."),
+        ("If-Match" = Option<String>, Header, description = "The idea's `ETag` as last read, or `*`; when it no longer matches, nothing is deleted and the answer is 412."),
+    ),
+    responses(
+        (status = 200, description = "The idea is gone.", body = Deleted),
+        (status = 404, description = "No such idea for the key's owner."),
+        (status = 412, description = "`If-Match` no longer matches the idea's `ETag`; nothing changed."),
+    ),
+    security(("bearer" = ["ideas:write"]))
+)]
+pub async fn delete_idea(
+    State(app): State<AppState>,
+    key: ApiKey,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<AppJson<Deleted>, ApiError> {
+    key.require(Scope::IdeasWrite)?;
+    let version = if if_match.is_present() {
+        let current = app.store.get_idea(&key.user_id, &id).await?;
+        if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
+        Some(current.version)
+    } else {
+        None
+    };
+    app.store
+        .delete_idea(&key.user_id, &id, version)
+        .await
+        .map_err(|err| stale_if_conditional(err, &if_match))?;
+    Ok(AppJson(Deleted { id, deleted: true }))
+}
+
+/// Convert an idea into a draft post
+///
+/// Creates a draft post with the idea's content and links the idea to it (`postId`). Needs both
+/// `ideas:write` and `posts:write`. An idea converts once: again is a 409 while its post exists.
+#[utoipa::path(
+    post, path = "/api/v1/ideas/{id}/convert", tag = "Ideas", operation_id = "convertIdea",
+    params(("id" = String, Path, description = "The idea's id (`idea_…`).")),
+    responses(
+        (status = 201, description = "The new draft post.", body = PostView,
+         headers(("ETag" = String, description = "The strong entity tag of the post, for `If-Match`."))),
+        (status = 404, description = "No such idea for the key's owner."),
+        (status = 409, description = "The idea was already converted (`IDEA_ALREADY_CONVERTED`)."),
+    ),
+    security(("bearer" = ["ideas:write", "posts:write"]))
+)]
+pub async fn convert_idea(
+    State(app): State<AppState>,
+    key: ApiKey,
+    Path(id): Path<String>,
+) -> Result<Tagged<PostView>, ApiError> {
+    key.require(Scope::IdeasWrite)?;
+    key.require(Scope::PostsWrite)?;
+    let idea = app.store.get_idea(&key.user_id, &id).await?;
+    if let Some(post_id) = &idea.post_id {
+        return Err(already_converted(post_id));
+    }
+    let fields = PostFields {
+        content: idea.fields.content.clone(),
+        status: PostStatus::Draft,
+        scheduled_at: None,
+    };
+    let (_, post) = app
+        .store
+        .convert_idea(
+            &key.user_id,
+            &id,
+            idea.version,
+            &random_id("post_"),
+            &fields,
+            app.clock.now().timestamp_millis(),
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict(message) => ApiError::conflict("IDEA_ALREADY_CONVERTED", message),
+            other => other.into(),
+        })?;
+    Ok(Tagged(StatusCode::CREATED, post.into()))
+}
+
+fn already_converted(post_id: &str) -> ApiError {
+    ApiError::conflict(
+        "IDEA_ALREADY_CONVERTED",
+        format!("this idea was already converted into the post {post_id}"),
+    )
+}
