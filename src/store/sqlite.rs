@@ -43,9 +43,10 @@ fn open_connection(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(path)
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // journal_mode is a property of the file, set once by the writer in `open`; setting it
+    // here too would make every new reader contend for a lock.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;",
     )
     .with_context(|| format!("cannot configure the SQLite database {}", path.display()))?;
@@ -60,6 +61,9 @@ impl SqliteStore {
                 .with_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
         let mut writer = open_connection(path)?;
+        writer
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .context("cannot switch the SQLite database to WAL mode")?;
         migrations()
             .to_latest(&mut writer)
             .context("cannot apply the database migrations")?;

@@ -209,6 +209,7 @@ async fn missing_malformed_unknown_and_revoked_keys_get_401() {
             request = request.header("authorization", header);
         }
         let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{name}");
         assert_eq!(response.headers()["www-authenticate"], "Bearer", "{name}");
         assert!(
             response.headers().get("x-ratelimit-limit").is_none(),
