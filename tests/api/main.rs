@@ -6,3 +6,4 @@ mod errors;
 mod helpers;
 mod posts;
 mod rate_limits;
+mod storage;
