@@ -6,7 +6,7 @@
 //! one long run each, so that a machine whose background load changes during the run slows all
 //! four alike and the ratios stay comparable. Any non-2xx answer or connection error aborts.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -124,6 +124,7 @@ struct Tally {
     requests: u64,
     elapsed: Duration,
     cpu_ticks: u64,
+    own_cpu_ticks: u64,
 }
 
 impl Tally {
@@ -133,6 +134,7 @@ impl Tally {
             requests: 0,
             elapsed: Duration::ZERO,
             cpu_ticks: 0,
+            own_cpu_ticks: 0,
         }
     }
 
@@ -196,6 +198,7 @@ async fn slice(
     tally: Option<&mut Tally>,
 ) -> anyhow::Result<()> {
     let ticks_before = server.as_deref().map(cpu_ticks).transpose()?;
+    let own_before = cpu_ticks(Path::new("/proc/self/stat"))?;
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(seconds);
     let tasks: Vec<_> = conns
@@ -212,10 +215,12 @@ async fn slice(
     }
     let elapsed = start.elapsed();
     let ticks_after = server.as_deref().map(cpu_ticks).transpose()?;
+    let own_after = cpu_ticks(Path::new("/proc/self/stat"))?;
     if let Some(tally) = tally {
         tally.latency_us.add(latency_us)?;
         tally.requests += done;
         tally.elapsed += elapsed;
+        tally.own_cpu_ticks += own_after - own_before;
         if let (Some(before), Some(after)) = (ticks_before, ticks_after) {
             tally.cpu_ticks += after - before;
         }
@@ -224,7 +229,7 @@ async fn slice(
 }
 
 /// User plus system CPU time of a process, in clock ticks.
-fn cpu_ticks(stat: &std::path::Path) -> anyhow::Result<u64> {
+fn cpu_ticks(stat: &Path) -> anyhow::Result<u64> {
     let text = std::fs::read_to_string(stat)?;
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = text
@@ -235,30 +240,46 @@ fn cpu_ticks(stat: &std::path::Path) -> anyhow::Result<u64> {
     Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
 }
 
+/// Prints the table; the CPU columns need `--server-pid`.
 fn print_table(args: &Args, tallies: &[(Endpoint, Tally)]) {
-    let ceiling = tallies[0].1.rps();
+    let seconds = |ticks: u64| ticks as f64 / args.clock_ticks as f64;
+    let cpu_per_request = |tally: &Tally| seconds(tally.cpu_ticks) / tally.requests as f64;
+    let ceiling = &tallies[0].1;
     println!(
-        "{:<28} {:>9} {:>8} {:>8} {:>10} {:>11} {:>12}",
-        "endpoint", "req/s", "p50 ms", "p99 ms", "x healthz", "server CPU", "CPU us/req"
+        "{:<28} {:>8} {:>7} {:>7} {:>9} {:>10} {:>10} {:>9} {:>8}",
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "x healthz",
+        "server CPU",
+        "us CPU/req",
+        "x by CPU",
+        "load CPU"
     );
     for (endpoint, tally) in tallies {
-        let cpu_seconds = tally.cpu_ticks as f64 / args.clock_ticks as f64;
-        let (busy, per_request) = match args.server_pid {
+        let (busy, per_request, ratio_by_cpu) = match args.server_pid {
             Some(_) => (
-                format!("{:.0}%", 100.0 * cpu_seconds / tally.elapsed.as_secs_f64()),
-                format!("{:.1}", 1e6 * cpu_seconds / tally.requests as f64),
+                format!(
+                    "{:.0}%",
+                    100.0 * seconds(tally.cpu_ticks) / tally.elapsed.as_secs_f64()
+                ),
+                format!("{:.1}", 1e6 * cpu_per_request(tally)),
+                format!("{:.2}", cpu_per_request(ceiling) / cpu_per_request(tally)),
             ),
-            None => ("-".into(), "-".into()),
+            None => ("-".into(), "-".into(), "-".into()),
         };
         println!(
-            "{:<28} {:>9.0} {:>8.3} {:>8.3} {:>10.2} {:>11} {:>12}",
+            "{:<28} {:>8.0} {:>7.3} {:>7.3} {:>9.2} {:>10} {:>10} {:>9} {:>7.0}%",
             endpoint.label(),
             tally.rps(),
             tally.latency_us.value_at_quantile(0.50) as f64 / 1000.0,
             tally.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
-            tally.rps() / ceiling,
+            tally.rps() / ceiling.rps(),
             busy,
-            per_request
+            per_request,
+            ratio_by_cpu,
+            100.0 * seconds(tally.own_cpu_ticks) / tally.elapsed.as_secs_f64()
         );
     }
 }
