@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::Context;
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 use rusqlite_migration::{Migrations, M};
 
 use crate::auth::{Scope, Scopes};
@@ -187,6 +187,27 @@ fn find_post(conn: &Connection, user_id: &str, id: &str) -> rusqlite::Result<Opt
     ))?
     .query_row(params![user_id, id], post_from_row)
     .optional()
+}
+
+/// Runs a write with `RETURNING` and gives its one row, stepping the statement to its end.
+///
+/// `query_row` stops at the first row and leaves the commit to the statement's reset, and SQLite
+/// runs its automatic WAL checkpoint only when a step reaches the end: with `query_row` the WAL
+/// grew without bound under a stream of creates and every read got slower.
+fn write_returning<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    f: impl FnOnce(&Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let first = match rows.next()? {
+        Some(row) => Some(f(row)?),
+        None => None,
+    };
+    while rows.next()?.is_some() {}
+    Ok(first)
 }
 
 /// After a guarded change touched no row: either the post is gone or it changed meanwhile.
@@ -408,12 +429,15 @@ impl Store for SqliteStore {
 
     async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<KeyRecord> {
         self.write(|conn| {
-            conn.prepare_cached(&format!(
-                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1
-                 RETURNING {KEY_COLUMNS}"
-            ))?
-            .query_row(params![key_id, now], key_from_row)
-            .optional()
+            write_returning(
+                conn,
+                &format!(
+                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1
+                     RETURNING {KEY_COLUMNS}"
+                ),
+                params![key_id, now],
+                key_from_row,
+            )
         })?
         .ok_or(StoreError::NotFound("API key"))
     }
@@ -426,12 +450,13 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<Post> {
         self.write(|conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-                 RETURNING {POST_COLUMNS}"
-            ))?
-            .query_row(
+            write_returning(
+                conn,
+                &format!(
+                    "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                     RETURNING {POST_COLUMNS}"
+                ),
                 params![
                     id,
                     user_id,
@@ -441,7 +466,8 @@ impl Store for SqliteStore {
                     now
                 ],
                 post_from_row,
-            )
+            )?
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)
         })
     }
 
@@ -492,26 +518,25 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<Post> {
         let conn = self.writer.lock();
-        let updated = conn
-            .prepare_cached(&format!(
+        let updated = write_returning(
+            &conn,
+            &format!(
                 "UPDATE posts SET content = ?4, status = ?5, scheduled_at = ?6,
                     updated_at = ?7, version = version + 1
                  WHERE user_id = ?1 AND id = ?2 AND version = ?3 AND status <> 'published'
                  RETURNING {POST_COLUMNS}"
-            ))?
-            .query_row(
-                params![
-                    user_id,
-                    id,
-                    version,
-                    fields.content,
-                    fields.status.as_str(),
-                    fields.scheduled_at,
-                    now
-                ],
-                post_from_row,
-            )
-            .optional()?;
+            ),
+            params![
+                user_id,
+                id,
+                version,
+                fields.content,
+                fields.status.as_str(),
+                fields.scheduled_at,
+                now
+            ],
+            post_from_row,
+        )?;
         updated.ok_or_else(|| missing_or_changed(&conn, user_id, id))
     }
 
@@ -530,14 +555,17 @@ impl Store for SqliteStore {
 
     async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post> {
         self.write(|conn| {
-            conn.prepare_cached(&format!(
-                "UPDATE posts SET status = 'published', scheduled_at = NULL, published_at = ?3,
-                    updated_at = ?3, version = version + 1
-                 WHERE user_id = ?1 AND id = ?2
-                 RETURNING {POST_COLUMNS}"
-            ))?
-            .query_row(params![user_id, id, now], post_from_row)
-            .optional()
+            write_returning(
+                conn,
+                &format!(
+                    "UPDATE posts SET status = 'published', scheduled_at = NULL, published_at = ?3,
+                        updated_at = ?3, version = version + 1
+                     WHERE user_id = ?1 AND id = ?2
+                     RETURNING {POST_COLUMNS}"
+                ),
+                params![user_id, id, now],
+                post_from_row,
+            )
         })?
         .ok_or(StoreError::NotFound("post"))
     }
@@ -550,12 +578,13 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<Idea> {
         self.write(|conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO ideas (id, user_id, content, notes, tags, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-                 RETURNING {IDEA_COLUMNS}"
-            ))?
-            .query_row(
+            write_returning(
+                conn,
+                &format!(
+                    "INSERT INTO ideas (id, user_id, content, notes, tags, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                     RETURNING {IDEA_COLUMNS}"
+                ),
                 params![
                     id,
                     user_id,
@@ -565,7 +594,8 @@ impl Store for SqliteStore {
                     now
                 ],
                 idea_from_row,
-            )
+            )?
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)
         })
     }
 
@@ -612,26 +642,25 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<Idea> {
         let conn = self.writer.lock();
-        let updated = conn
-            .prepare_cached(&format!(
+        let updated = write_returning(
+            &conn,
+            &format!(
                 "UPDATE ideas SET content = ?4, notes = ?5, tags = ?6, updated_at = ?7,
                     version = version + 1
                  WHERE user_id = ?1 AND id = ?2 AND version = ?3
                  RETURNING {IDEA_COLUMNS}"
-            ))?
-            .query_row(
-                params![
-                    user_id,
-                    id,
-                    version,
-                    fields.content,
-                    fields.notes,
-                    tags_to_sql(&fields.tags),
-                    now
-                ],
-                idea_from_row,
-            )
-            .optional()?;
+            ),
+            params![
+                user_id,
+                id,
+                version,
+                fields.content,
+                fields.notes,
+                tags_to_sql(&fields.tags),
+                now
+            ],
+            idea_from_row,
+        )?;
         updated.ok_or_else(|| idea_missing_or_changed(&conn, user_id, id))
     }
 

@@ -13,3 +13,4 @@ mod idempotency;
 mod posts;
 mod rate_limits;
 mod scopes;
+mod storage;
