@@ -6,3 +6,5 @@ mod errors;
 mod helpers;
 mod posts;
 mod rate_limits;
+mod web;
+mod web_client;
