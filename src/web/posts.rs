@@ -76,6 +76,8 @@ struct FormPage {
     timezone: String,
     chars: usize,
     max_chars: usize,
+    chars_label: String,
+    max_chars_label: String,
     errors: PostErrors,
     published: Option<String>,
 }
@@ -87,6 +89,15 @@ struct DeletePage {
     id: String,
     excerpt: String,
     status: &'static str,
+}
+
+/// `3000` → `3,000`, as the page's script writes counts too.
+fn thousands(n: usize) -> String {
+    if n < 1_000 {
+        n.to_string()
+    } else {
+        format!("{},{:03}", n / 1_000, n % 1_000)
+    }
 }
 
 fn excerpt(content: &str, max: usize) -> String {
@@ -211,6 +222,8 @@ fn blank_form(current: &CurrentUser) -> FormPage {
         timezone: current.timezone().name().to_owned(),
         chars: 0,
         max_chars: MAX_CONTENT_CHARS,
+        chars_label: "0".into(),
+        max_chars_label: thousands(MAX_CONTENT_CHARS),
         errors: PostErrors::default(),
         published: None,
     }
@@ -236,6 +249,7 @@ fn filled_form(current: &CurrentUser, post: &Post) -> FormPage {
             .map(|at| at.format("%H:%M").to_string())
             .unwrap_or_default(),
         chars: post.fields.content.chars().count(),
+        chars_label: thousands(post.fields.content.chars().count()),
         published: post.published_at.map(|at| local_time(at, tz)),
         ..blank_form(current)
     }
@@ -301,6 +315,7 @@ impl PostForm {
     fn refill(&self, mut form: FormPage, errors: PostErrors) -> FormPage {
         let content = self.content();
         form.chars = content.chars().count();
+        form.chars_label = thousands(form.chars);
         form.content = content;
         form.scheduled = self.status == PostStatus::Scheduled.as_str();
         form.date = self.date.clone();

@@ -603,7 +603,7 @@ async fn users_below_business_see_why_and_cannot_create_keys() {
         html.contains("API access needs the Business plan"),
         "{html}"
     );
-    assert!(html.contains("<strong>pro</strong>"));
+    assert!(html.contains(r#"<strong class="capitalize">pro</strong>"#));
     assert!(
         !html.contains(r#"action="/settings/api""#),
         "no create form"
