@@ -173,7 +173,6 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");
-    println!("Web app: http://{address}/");
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
     linkedgrow::serve(listener, state, shutdown_signal()).await?;

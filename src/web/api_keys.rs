@@ -12,7 +12,7 @@ use crate::store::{KeyRecord, Plan};
 use crate::AppState;
 
 use super::render::{local_time, ok, page, Shell, WebForm};
-use super::session::CurrentUser;
+use super::session::{random_token, CurrentUser};
 use super::WebError;
 
 /// One scope checkbox.
@@ -53,6 +53,7 @@ struct KeyErrors {
 #[template(path = "settings_api.html")]
 struct ApiPage {
     shell: Shell,
+    form_id: String,
     business: bool,
     plan: &'static str,
     notice: Option<&'static str>,
@@ -97,6 +98,7 @@ async fn api_page(
         .collect();
     Ok(ApiPage {
         shell: Shell::new(current, "api"),
+        form_id: random_token(),
         business: current.user.plan == Plan::Business,
         plan: current.user.plan.as_str(),
         notice,
@@ -121,11 +123,12 @@ fn key_row(key: &KeyRecord, tz: chrono_tz::Tz) -> KeyRow {
     }
 }
 
-/// `?revoked=1` after a revocation.
+/// `?revoked=1` after a revocation, `?resubmitted=1` after a create form came again.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ApiQuery {
     revoked: Option<String>,
+    resubmitted: Option<String>,
 }
 
 /// Settings › API: the create form and the active keys.
@@ -134,9 +137,16 @@ pub async fn list_keys(
     current: CurrentUser,
     Query(query): Query<ApiQuery>,
 ) -> Result<Response, WebError> {
-    let notice = query
-        .revoked
-        .map(|_| "The key was revoked. Requests with it are refused from now on.");
+    let notice = if query.revoked.is_some() {
+        Some("The key was revoked. Requests with it are refused from now on.")
+    } else if query.resubmitted.is_some() {
+        Some(
+            "That form was already used: its key was created then and is not shown again. \
+             If you did not copy it, revoke it below and create a new one.",
+        )
+    } else {
+        None
+    };
     let api = api_page(
         &app,
         &current,
@@ -154,6 +164,8 @@ pub async fn list_keys(
 #[serde(default)]
 pub struct CreateKeyForm {
     csrf: String,
+    /// The form's one-time id, so that re-sending it (a reload) creates nothing.
+    form_id: String,
     name: String,
     scope: Vec<String>,
 }
@@ -168,6 +180,9 @@ pub async fn create_key(
     current.check_csrf(&form.csrf)?;
     if current.user.plan != Plan::Business {
         return Err(WebError::PlanRequired);
+    }
+    if form.form_id.len() != 43 {
+        return Err(WebError::BadRequest("the form has no id".into()));
     }
     let scopes = form
         .scope
@@ -188,6 +203,9 @@ pub async fn create_key(
         return page(StatusCode::UNPROCESSABLE_ENTITY, &again);
     };
     let now = app.clock.now().timestamp_millis();
+    if !app.web.submitted.claim(&form.form_id, now) {
+        return Ok(Redirect::to("/settings/api?resubmitted=1").into_response());
+    }
     let (record, secret) = admin::create_key(app.store.as_ref(), &current.user, name, scopes, now)
         .await
         .map_err(WebError::Internal)?;

@@ -8,6 +8,7 @@ mod api_keys;
 mod assets;
 mod auth;
 mod error;
+pub mod once;
 mod placeholders;
 mod posts;
 mod profile;
@@ -34,6 +35,8 @@ pub use error::WebError;
 pub struct WebState {
     /// Failed sign-ins per account and per client address.
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Forms that must take effect once (creating a key).
+    pub submitted: Arc<once::SubmittedForms>,
     /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` come from a trusted proxy.
     pub trust_proxy: bool,
 }
@@ -43,6 +46,7 @@ impl WebState {
     pub fn new(trust_proxy: bool) -> Self {
         Self {
             throttle: Arc::new(throttle::LoginThrottle::default()),
+            submitted: Arc::new(once::SubmittedForms::default()),
             trust_proxy,
         }
     }

@@ -326,22 +326,21 @@ impl PostForm {
 }
 
 /// Places a validation error from the shared post rules next to its field.
-fn field_errors(err: ApiError) -> Result<PostErrors, WebError> {
-    let (code, message) = match err {
-        ApiError::BadRequest { code, message } => (code, message),
-        other => return Err(WebError::Internal(anyhow::anyhow!(other.to_string()))),
-    };
+fn field_errors(err: ApiError) -> PostErrors {
     let mut errors = PostErrors::default();
-    match code {
-        "INVALID_CONTENT" => errors.content = Some(format!("{message}.")),
-        "INVALID_STATUS" => errors.status = Some(format!("{message}.")),
-        // The API's wording names its JSON field; the form has a date and a time.
-        "INVALID_SCHEDULE" => {
-            errors.schedule = Some("Choose a date and time in the future.".into())
-        }
-        _ => errors.form = Some(message),
+    match err {
+        ApiError::BadRequest { code, message } => match code {
+            "INVALID_CONTENT" => errors.content = Some(format!("{message}.")),
+            "INVALID_STATUS" => errors.status = Some(format!("{message}.")),
+            // The API's wording names its JSON field; the form has a date and a time.
+            "INVALID_SCHEDULE" => {
+                errors.schedule = Some("Choose a date and time in the future.".into())
+            }
+            _ => errors.form = Some(message),
+        },
+        other => errors.form = Some(other.to_string()),
     }
-    Ok(errors)
+    errors
 }
 
 /// Creates a draft or a scheduled post.
@@ -364,7 +363,7 @@ pub async fn create_post(
                 status: Some(form.status.clone()),
                 scheduled_at,
             };
-            PostFields::create(body, now).map_err(|err| field_errors(err).unwrap_or_default())
+            PostFields::create(body, now).map_err(field_errors)
         });
     let fields = match fields {
         Ok(fields) => fields,
@@ -426,8 +425,7 @@ pub async fn update_post(
                     status: Some(form.status.clone()),
                     scheduled_at,
                 };
-                PostFields::update(&post.fields, body, now)
-                    .map_err(|err| field_errors(err).unwrap_or_default())
+                PostFields::update(&post.fields, body, now).map_err(field_errors)
             })
     };
     let saved = match fields {

@@ -146,33 +146,31 @@ impl Browser {
     }
 
     /// Clicks the link or submit button matching `css` and waits until the next page has
-    /// loaded: until the old document is gone, then until the new one is complete.
+    /// loaded: a page is marked before the click, and the wait ends at a complete document
+    /// of this site without the mark (a new page has a fresh `window`; the blank document
+    /// Chromium may hold while a response is on its way does not count).
     pub async fn follow(&self, css: &str) {
-        let old = self.find("html").await;
+        self.client
+            .execute("window.__before_follow = true;", vec![])
+            .await
+            .unwrap();
         self.click(css).await;
-        let mut replaced = false;
-        for _ in 0..400 {
-            // Only "stale" proves the old page is gone; other errors can happen mid-navigation.
-            if let Err(err) = old.tag_name().await {
-                if err.is_stale_element_reference() {
-                    replaced = true;
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        assert!(replaced, "clicking {css} loaded no new page");
         for _ in 0..400 {
             let state = self
                 .client
-                .execute("return document.readyState", vec![])
+                .execute(
+                    "return location.protocol.startsWith('http') \
+                     && document.readyState === 'complete' && !window.__before_follow",
+                    vec![],
+                )
                 .await;
-            if matches!(state, Ok(serde_json::Value::String(s)) if s == "complete") {
+            // Errors can happen while the page is swapped; keep waiting.
+            if matches!(state, Ok(serde_json::Value::Bool(true))) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("the page after clicking {css} did not finish loading");
+        panic!("clicking {css} loaded no new page");
     }
 
     /// Waits (a few seconds at most) until the element matching `css` reads `expected`;
@@ -237,7 +235,7 @@ impl Browser {
         self.goto("/login").await;
         self.fill("#email", email).await;
         self.fill("#password", password).await;
-        self.click("form[action='/login'] button[type=submit]")
+        self.follow("form[action='/login'] button[type=submit]")
             .await;
     }
 

@@ -1,6 +1,6 @@
 //! The `linkedgrow` binary: admin commands, and the server as a separate process.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Output, Stdio};
 
 use linkedgrow::store::Plan;
@@ -325,10 +325,15 @@ fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    // Byte by byte: a buffered reader dropped here could swallow the lines after the first,
+    // which a test then waits for forever (seen when the machine is busy).
+    let mut first = Vec::new();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while first.last() != Some(&b'\n') && stdout.read(&mut byte).unwrap() == 1 {
+        first.push(byte[0]);
+    }
+    let first = String::from_utf8(first).unwrap();
     let address = first.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(address.starts_with("http://127.0.0.1:"), "{first}");
     (child, address)

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_trusting_proxy};
 use crate::web_client::{
-    csrf_in, location, set_cookies, signed_in, user_with_password, WebClient, PASSWORD,
+    csrf_in, field_in, location, set_cookies, signed_in, user_with_password, WebClient, PASSWORD,
 };
 
 fn owner_email() -> String {
@@ -62,15 +62,23 @@ async fn first_run_creates_a_business_owner_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_first_run_forms_create_exactly_one_owner() {
     let app = spawn_app().await;
-    let mut tasks = Vec::new();
-    for i in 0..8 {
+    // Every client loads the form first, then all submit at once.
+    let mut forms = Vec::new();
+    for _ in 0..8 {
         let web = WebClient::new(&app);
         let csrf = web.csrf("/").await;
-        tasks.push(tokio::spawn(async move {
-            let email = format!("owner{i}\u{40}example.com");
-            setup_form(&web, &csrf, &email, PASSWORD).await.status()
-        }));
+        forms.push((web, csrf));
     }
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .enumerate()
+        .map(|(i, (web, csrf))| {
+            tokio::spawn(async move {
+                let email = format!("owner{i}\u{40}example.com");
+                setup_form(&web, &csrf, &email, PASSWORD).await.status()
+            })
+        })
+        .collect();
     let mut statuses = Vec::new();
     for task in tasks {
         statuses.push(task.await.unwrap());
@@ -505,10 +513,55 @@ async fn key_management_needs_a_session_and_never_takes_an_api_key() {
 }
 
 async fn create_key_form(web: &WebClient, name: &str, scopes: &[&str]) -> reqwest::Response {
-    let csrf = web.csrf("/settings/api").await;
-    let mut form = vec![("csrf", csrf.as_str()), ("name", name)];
+    let html = web.page("/settings/api").await;
+    let (csrf, form_id) = (csrf_in(&html), field_in(&html, "form_id"));
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("form_id", form_id.as_str()),
+        ("name", name),
+    ];
     form.extend(scopes.iter().map(|s| ("scope", *s)));
     web.post("/settings/api", &form).await
+}
+
+#[tokio::test]
+async fn sending_the_same_create_form_again_makes_no_second_key() {
+    let app = spawn_app().await;
+    let (web, user) = signed_in(&app, Plan::Business).await;
+    let html = web.page("/settings/api").await;
+    let (csrf, form_id) = (csrf_in(&html), field_in(&html, "form_id"));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("form_id", form_id.as_str()),
+        ("name", "Content pipeline"),
+        ("scope", "posts:write"),
+    ];
+    let first = web.post("/settings/api", &form).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let secret = secret_in(&first.text().await.unwrap());
+
+    // What a reload of the response page does: the same form again.
+    let again = web.post("/settings/api", &form).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&again), "/settings/api?resubmitted=1");
+    let page = web.page("/settings/api?resubmitted=1").await;
+    assert!(page.contains("That form was already used"));
+    assert!(!page.contains(&secret));
+    assert_eq!(app.store.list_keys(&user.id).await.unwrap().len(), 1);
+
+    // A form without its id is refused.
+    let response = web
+        .post(
+            "/settings/api",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "x"),
+                ("scope", "posts:read"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.store.list_keys(&user.id).await.unwrap().len(), 1);
 }
 
 fn secret_in(html: &str) -> String {

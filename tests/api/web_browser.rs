@@ -95,6 +95,12 @@ async fn from_an_empty_install_to_a_working_then_revoked_key() {
     browser.client.back().await.unwrap();
     // Back to the key page: the POST result is not kept, so the key does not come back.
     assert!(!browser.source().await.contains(&secret));
+    // Reloading re-sends the form; it creates nothing and shows no key.
+    browser.client.refresh().await.unwrap();
+    assert!(!browser.source().await.contains(&secret));
+    assert_eq!(browser.path().await, "/settings/api?resubmitted=1");
+    let owner = app.store.user_by_email(email).await.unwrap();
+    assert_eq!(app.store.list_keys(&owner.id).await.unwrap().len(), 1);
     browser.goto("/settings/api").await;
 
     // The key works for its scopes and only those.
@@ -131,6 +137,9 @@ async fn from_an_empty_install_to_a_working_then_revoked_key() {
     assert!(list.contains(&secret[..11]), "the display prefix is listed");
     assert!(!list.contains("Never"), "last used is shown");
     browser.screenshot("settings-api").await;
+    browser.client.set_window_size(375, 812).await.unwrap();
+    browser.screenshot("settings-api-phone").await;
+    browser.client.set_window_size(1280, 900).await.unwrap();
 
     // The API-made post is on the Posts page too.
     browser.follow("nav a[href='/posts']").await;

@@ -77,10 +77,16 @@ impl WebClient {
 
 /// The value of the first `name="csrf"` input.
 pub fn csrf_in(html: &str) -> String {
+    field_in(html, "csrf")
+}
+
+/// The value of the first input named `name`.
+pub fn field_in(html: &str, name: &str) -> String {
+    let needle = format!(r#"name="{name}" value=""#);
     let start = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no CSRF field in {html}"))
-        + r#"name="csrf" value=""#.len();
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {name} field in {html}"))
+        + needle.len();
     let end = start + html[start..].find('"').unwrap();
     html[start..end].to_owned()
 }
