@@ -10,4 +10,6 @@ mod rate_limits;
 mod web;
 mod web_browser;
 mod web_client;
+mod web_keys;
 mod web_posts;
+mod web_profile;

@@ -122,3 +122,13 @@ pub async fn signed_in(app: &TestApp, plan: Plan) -> (WebClient, User) {
     web.sign_in(&user.email, PASSWORD).await;
     (web, user)
 }
+
+/// Submits the sign-in form, whatever the outcome.
+pub async fn try_sign_in(web: &WebClient, email: &str, password: &str) -> reqwest::Response {
+    let csrf = web.csrf("/login").await;
+    web.post(
+        "/login",
+        &[("csrf", &csrf), ("email", email), ("password", password)],
+    )
+    .await
+}
