@@ -13,6 +13,15 @@ pub fn parse_key_name(name: &str) -> Result<String, String> {
     short_text("the key name", name)
 }
 
+/// An email address: something with an at-sign, no spaces, at most 254 characters.
+pub fn parse_email(email: &str) -> Result<String, String> {
+    let email = email.trim();
+    if email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
+        return Err(format!("{email:?} is not an email address"));
+    }
+    Ok(email.to_owned())
+}
+
 /// A user's display name: 1–100 characters, not blank.
 pub fn parse_user_name(name: &str) -> Result<String, String> {
     short_text("the name", name)
@@ -56,14 +65,11 @@ pub async fn create_user(
     plan: Plan,
     now: i64,
 ) -> anyhow::Result<User> {
-    let email = email.trim();
-    if email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
-        bail!("{email:?} is not an email address");
-    }
+    let email = parse_email(email).map_err(anyhow::Error::msg)?;
     let name = parse_user_name(name).map_err(anyhow::Error::msg)?;
     let user = User {
         id: random_id("usr_"),
-        email: email.to_owned(),
+        email,
         name,
         plan,
         timezone: "UTC".into(),
@@ -165,4 +171,19 @@ impl From<&KeyRecord> for KeyView {
             last_used_at: key.last_used_at.map(rfc3339),
         }
     }
+}
+
+/// Sets the password of the user with `email`, so they can sign in to the web app.
+pub async fn set_password(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+    now: i64,
+) -> anyhow::Result<User> {
+    let password = crate::password::parse_new_password(password)
+        .map_err(|err| anyhow::anyhow!("the password is too weak or too long: {err}"))?;
+    let user = find_user(store, email).await?;
+    let hash = crate::password::hash_password(password).await?;
+    store.set_password(&user.id, &hash, now).await?;
+    Ok(user)
 }

@@ -11,6 +11,8 @@ use linkedgrow::clock::{Clock, SystemClock};
 use linkedgrow::config::{Config, DatabaseUrl};
 use linkedgrow::store::{Plan, Store};
 use linkedgrow::AppState;
+use rand::distributions::{Alphanumeric, DistString};
+use rand::rngs::OsRng;
 use tracing_subscriber::EnvFilter;
 
 /// The LinkedGrow API server and its administration.
@@ -53,6 +55,10 @@ struct ServeArgs {
     /// Requests one key may make in any rolling hour.
     #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_HOUR", default_value_t = 1_000)]
     rate_limit_per_hour: u32,
+    /// Believe X-Forwarded-Proto and X-Forwarded-For from a reverse proxy in front (set only
+    /// when every request comes through one): HTTPS there makes the session cookie Secure.
+    #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
+    trust_proxy: bool,
     /// On an empty database, create a demo Business user and print an API key with every scope.
     #[arg(long)]
     demo: bool,
@@ -83,6 +89,11 @@ enum UsersCommand {
         email: String,
         #[arg(long)]
         timezone: String,
+    },
+    /// Set a user's web sign-in password, read from the first line of standard input.
+    SetPassword {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -156,6 +167,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         rate_limit_per_minute: args.rate_limit_per_minute,
         rate_limit_per_hour: args.rate_limit_per_hour,
+        trust_proxy: args.trust_proxy,
     };
     let state = AppState::from_config(&config, Arc::new(SystemClock))?;
     let shutdown = shutdown_signal()?;
@@ -183,17 +195,22 @@ async fn first_run_help(state: &AppState, address: SocketAddr, demo: bool) -> an
         let user = admin::create_user(store, DEMO_EMAIL, "Demo User", Plan::Business, now).await?;
         let all: Scopes = Scope::ALL.into_iter().collect();
         let (_, secret) = admin::create_key(store, &user, "Demo key", all, now).await?;
+        // A password too, so the web app is usable from the same start.
+        let password = Alphanumeric.sample_string(&mut OsRng, 16);
+        admin::set_password(store, &user.email, &password, now).await?;
         println!(
-            "\nCreated the demo user {} (Business plan) and an API key with every scope.\n\
-             It is shown only this once:\n\n    {secret}\n\n\
-             Try it:\n    curl -H \"Authorization: Bearer {secret}\" http://{address}/api/v1/posts\n",
-            user.email
+            "\nCreated the demo user {email} (Business plan) and an API key with every scope.\n\
+             Both are shown only this once:\n\n    API key:  {secret}\n    password: {password}\n\n\
+             Try the API:\n    curl -H \"Authorization: Bearer {secret}\" http://{address}/api/v1/posts\n\
+             Or open http://{address}/ and sign in as {email} with that password.\n",
+            email = user.email
         );
     } else if demo {
         println!("--demo: the database already has users, so no demo key was made (keys are shown only once).");
     } else if empty {
         println!(
-            "\nThe database has no users yet. Create one and a key in another terminal:\n    \
+            "\nThe database has no users yet. Open http://{address}/ in a browser to create the owner\n\
+             account, then get an API key from Settings > API. Or, in another terminal:\n    \
              linkedgrow users create --email you@example.com --name \"Your Name\" --plan business\n    \
              linkedgrow keys create --email you@example.com --name \"My script\" --scopes posts:read,posts:write\n\
              or restart with `serve --demo`.\n"
@@ -236,8 +253,23 @@ async fn users(store: &dyn Store, command: UsersCommand, now: i64) -> anyhow::Re
             let user = admin::set_timezone(store, &email, &timezone).await?;
             println!("{}'s timezone is now {}", user.email, user.timezone);
         }
+        UsersCommand::SetPassword { email } => {
+            let password = read_password_line()?;
+            let user = admin::set_password(store, &email, &password, now).await?;
+            println!("{} can now sign in to the web app", user.email);
+        }
     }
     Ok(())
+}
+
+/// The password from the first line of standard input, without its line ending; a terminal
+/// echoes it, so pipe it in (`printf '%s' "$PASSWORD" | linkedgrow users set-password …`).
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 async fn keys(store: &dyn Store, command: KeysCommand, now: i64) -> anyhow::Result<()> {

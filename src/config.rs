@@ -44,6 +44,9 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Requests a key may make in any rolling 3,600 seconds.
     pub rate_limit_per_hour: u32,
+    /// Whether a reverse proxy in front sets `X-Forwarded-Proto` and `X-Forwarded-For`; only
+    /// then are they believed (for the `Secure` cookie flag and the client address).
+    pub trust_proxy: bool,
 }
 
 impl Config {
@@ -54,6 +57,7 @@ impl Config {
             listen: "127.0.0.1:8080".parse().expect("valid default address"),
             rate_limit_per_minute: 60,
             rate_limit_per_hour: 1_000,
+            trust_proxy: false,
         }
     }
 

@@ -8,8 +8,10 @@ pub mod config;
 pub mod domain;
 pub mod error;
 mod http;
+pub mod password;
 pub mod rate_limit;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The per-key rate limiter.
     pub limiter: Arc<dyn RateLimiter>,
+    /// What the web app keeps in memory (sign-in throttling) and how it reads requests.
+    pub web: web::WebState,
 }
 
 impl AppState {
@@ -49,6 +53,7 @@ impl AppState {
                 config.rate_limit_per_minute,
                 config.rate_limit_per_hour,
             )),
+            web: web::WebState::new(config.trust_proxy),
         })
     }
 }
@@ -67,8 +72,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .merge(api::docs::router())
-        .fallback(http::not_found);
-    http::with_common_layers(router).with_state(state)
+        .merge(web::routes())
+        .fallback(web::not_found);
+    web::with_security_headers(http::with_common_layers(router)).with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, letting in-flight requests finish.
@@ -77,7 +83,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    // The peer address feeds the web app's per-client sign-in throttling.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -168,6 +168,17 @@ pub enum IdempotencyBegin {
     Completed(StoredResponse),
 }
 
+/// A signed-in browser session. The token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub user_id: String,
+    /// The synchronizer token the session's forms must send back.
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 /// The storage interface for every backend.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -314,4 +325,26 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<()>;
     /// Forgets an in-progress record, so the key can be used again.
     async fn release_idempotent(&self, api_key_id: &str, idem_key: &str) -> StoreResult<()>;
+
+    // --- web app: owner account, passwords, sessions ---
+
+    /// Creates `user` with `password_hash` only if there are no users at all (the first-run
+    /// owner); `Conflict` otherwise, also when two requests race.
+    async fn create_owner(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    /// The user's password hash (a PHC string), if they have one.
+    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>>;
+    /// Sets or replaces the user's password hash.
+    async fn set_password(&self, user_id: &str, password_hash: &str, now: i64) -> StoreResult<()>;
+    /// Stores a new session, dropping expired ones on the way.
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The unexpired session with this token hash, and its user.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<(SessionRecord, User)>>;
+    /// Ends one session.
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Ends every session of the user except `keep_hash`; returns how many ended.
+    async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> StoreResult<u64>;
 }

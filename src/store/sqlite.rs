@@ -36,6 +36,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/sqlite/0002_ideas_analytics.sql"
         )),
+        M::up(include_str!("../../migrations/sqlite/0003_web.sql")),
     ])
 }
 
@@ -896,5 +897,132 @@ impl Store for SqliteStore {
             .execute(params![api_key_id, idem_key])
         })?;
         Ok(())
+    }
+
+    // --- web app: owner account, passwords, sessions ---
+
+    async fn create_owner(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            // One conditional INSERT on the single writer: two racing first-run forms cannot
+            // both find the table empty.
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO users (id, email, name, plan, timezone, created_at)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM users)",
+                )?
+                .execute(params![
+                    user.id,
+                    user.email,
+                    user.name,
+                    user.plan.as_str(),
+                    user.timezone,
+                    user.created_at
+                ])?;
+            if inserted == 1 {
+                tx.prepare_cached(
+                    "INSERT INTO user_passwords (user_id, hash, updated_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![user.id, password_hash, user.created_at])?;
+            }
+            tx.commit()?;
+            Ok(inserted)
+        })
+        .and_then(|inserted| match inserted {
+            1 => Ok(()),
+            _ => Err(StoreError::Conflict(
+                "the owner account already exists".into(),
+            )),
+        })
+    }
+
+    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT hash FROM user_passwords WHERE user_id = ?1")?
+                .query_row([user_id], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    async fn set_password(&self, user_id: &str, password_hash: &str, now: i64) -> StoreResult<()> {
+        self.write(|conn| {
+            conn.prepare_cached(
+                "INSERT INTO user_passwords (user_id, hash, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash,
+                    updated_at = excluded.updated_at",
+            )?
+            .execute(params![user_id, password_hash, now])
+        })?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            tx.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
+                .execute([session.created_at])?;
+            tx.prepare_cached(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                session.token_hash,
+                session.user_id,
+                session.csrf_token,
+                session.created_at,
+                session.expires_at
+            ])?;
+            tx.commit()
+        })
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<(SessionRecord, User)>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at,
+                        u.id, u.email, u.name, u.plan, u.timezone, u.created_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            )?
+            .query_row(params![token_hash, now], |row| {
+                let session = SessionRecord {
+                    token_hash: row.get(0)?,
+                    user_id: row.get(1)?,
+                    csrf_token: row.get(2)?,
+                    created_at: row.get(3)?,
+                    expires_at: row.get(4)?,
+                };
+                let user = User {
+                    id: row.get(5)?,
+                    email: row.get(6)?,
+                    name: row.get(7)?,
+                    plan: plan_from_sql(&row.get::<_, String>(8)?)?,
+                    timezone: row.get(9)?,
+                    created_at: row.get(10)?,
+                };
+                Ok((session, user))
+            })
+            .optional()
+        })
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.write(|conn| {
+            conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
+                .execute([token_hash])
+        })?;
+        Ok(())
+    }
+
+    async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> StoreResult<u64> {
+        let deleted = self.write(|conn| {
+            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2")?
+                .execute(params![user_id, keep_hash])
+        })?;
+        Ok(deleted as u64)
     }
 }

@@ -421,8 +421,8 @@ async fn demo_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     let (mut child, address) = serve(&db, &["--demo"]);
     let mut rest = String::new();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
-    while !rest.contains("curl") {
-        reader.read_line(&mut rest).unwrap();
+    while !rest.contains("sign in as") {
+        assert!(reader.read_line(&mut rest).unwrap() > 0, "{rest}");
     }
     let key = rest
         .split_whitespace()
@@ -444,4 +444,16 @@ async fn demo_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     assert!(status.success());
     let exit = wait_at_most(&mut child, std::time::Duration::from_secs(20));
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+
+    // The printed password signs the demo user in to the web app.
+    let password = rest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("password:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let store = linkedgrow::open_store(&db.parse().unwrap()).unwrap();
+    let user = store.user_by_email(&email("demo")).await.unwrap();
+    let hash = store.password_hash(&user.id).await.unwrap();
+    assert!(linkedgrow::password::verify_password(password, hash).await);
 }

@@ -58,7 +58,13 @@ async fn malformed_json_wrong_type_and_oversized_bodies() {
 async fn unknown_routes_and_wrong_methods_use_the_envelope() {
     let app = spawn_app().await;
     let key = app.full_key().await;
-    let response = app.client.get(app.url("/nowhere")).send().await.unwrap();
+    // Outside /api a missing page is an HTML page for people (see web::unknown_pages_…).
+    let response = app
+        .client
+        .get(app.url("/api/nowhere"))
+        .send()
+        .await
+        .unwrap();
     assert_error(response, 404, "NOT_FOUND").await;
     let response = app
         .request(Method::GET, "/api/v1/unknown", &key)

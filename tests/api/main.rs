@@ -3,6 +3,7 @@
 mod account;
 mod analytics;
 mod auth;
+mod browser;
 mod cli;
 mod docs;
 mod errors;
@@ -14,3 +15,9 @@ mod posts;
 mod rate_limits;
 mod scopes;
 mod storage;
+mod web;
+mod web_browser;
+mod web_client;
+mod web_keys;
+mod web_posts;
+mod web_profile;

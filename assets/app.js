@@ -1,0 +1,52 @@
+// LinkedGrow: the only script. It copies a new API key and counts a post's characters;
+// every page works without it.
+"use strict";
+
+function copyText(input) {
+  if (navigator.clipboard && window.isSecureContext) {
+    return navigator.clipboard.writeText(input.value);
+  }
+  // Plain-HTTP pages have no clipboard API; selecting and copying still works there.
+  input.select();
+  return document.execCommand("copy") ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+}
+
+function setUpCopyButtons() {
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy-target"));
+    var status = document.getElementById("copy-status");
+    button.addEventListener("click", function () {
+      copyText(input).then(
+        function () {
+          button.textContent = "Copied";
+          if (status) status.textContent = "The key is on your clipboard.";
+        },
+        function () {
+          input.select();
+          if (status) status.textContent = "Copying failed; the key is selected, press Ctrl+C (or ⌘C).";
+        }
+      );
+    });
+  });
+}
+
+function setUpCounters() {
+  document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
+    var counter = document.getElementById(area.getAttribute("data-counter"));
+    var count = counter.querySelector("[data-count]");
+    var max = parseInt(area.getAttribute("data-max"), 10);
+    function update() {
+      // Characters as the server counts them (Unicode code points), not UTF-16 units.
+      var n = Array.from(area.value).length;
+      count.textContent = n.toLocaleString("en-US");
+      counter.classList.toggle("over", n > max);
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  setUpCopyButtons();
+  setUpCounters();
+});

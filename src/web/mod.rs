@@ -1,0 +1,130 @@
+//! The web app: server-rendered pages for people, beside the API for programs.
+//!
+//! Pages are askama templates (escaped by default) under `templates/`; the stylesheet and the
+//! one small script are compiled into the binary. Signed-in pages use a server-side session
+//! (see [`session`]); every form that changes something carries a CSRF token.
+
+mod api_keys;
+mod assets;
+mod auth;
+mod error;
+pub mod once;
+mod placeholders;
+mod posts;
+mod profile;
+mod render;
+pub mod session;
+pub mod throttle;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+
+pub use error::WebError;
+
+/// What the web app keeps beside the store.
+#[derive(Clone)]
+pub struct WebState {
+    /// Failed sign-ins per account and per client address.
+    pub throttle: Arc<throttle::LoginThrottle>,
+    /// Forms that must take effect once (creating a key).
+    pub submitted: Arc<once::SubmittedForms>,
+    /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` come from a trusted proxy.
+    pub trust_proxy: bool,
+}
+
+impl WebState {
+    /// Fresh state; `trust_proxy` as configured.
+    pub fn new(trust_proxy: bool) -> Self {
+        Self {
+            throttle: Arc::new(throttle::LoginThrottle::default()),
+            submitted: Arc::new(once::SubmittedForms::default()),
+            trust_proxy,
+        }
+    }
+}
+
+/// The pages, at `/`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(auth::home))
+        .route("/setup", axum::routing::post(auth::create_owner))
+        .route("/login", get(auth::login_page).post(auth::sign_in))
+        .route("/logout", axum::routing::post(auth::sign_out))
+        .route("/settings", get(|| async { Redirect::to("/settings/api") }))
+        .route(
+            "/settings/api",
+            get(api_keys::list_keys).post(api_keys::create_key),
+        )
+        .route(
+            "/settings/api/{id}/revoke",
+            get(api_keys::confirm_revoke).post(api_keys::revoke_key),
+        )
+        .route(
+            "/settings/profile",
+            get(profile::edit_profile).post(profile::update_profile),
+        )
+        .route(
+            "/settings/password",
+            axum::routing::post(profile::change_password),
+        )
+        .route("/posts", get(posts::list_posts).post(posts::create_post))
+        .route("/posts/new", get(posts::new_post))
+        .route(
+            "/posts/{id}",
+            get(posts::edit_post).post(posts::update_post),
+        )
+        .route(
+            "/posts/{id}/delete",
+            get(posts::confirm_delete).post(posts::delete_post),
+        )
+        .route("/ideas", get(placeholders::ideas))
+        .route("/analytics", get(placeholders::analytics))
+        .route("/assets/app.css", get(assets::stylesheet))
+        .route("/assets/app.js", get(assets::script))
+        .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
+}
+
+/// The fallback: an HTML page for people, the JSON envelope under `/api`.
+pub async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        crate::http::not_found(request).await.into_response()
+    } else {
+        WebError::NotFound.into_response()
+    }
+}
+
+/// The policy: nothing but this origin's own script, styles and forms; no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
+
+/// Security headers on every response (pages, assets, API and errors alike).
+pub fn with_security_headers(router: Router<AppState>) -> Router<AppState> {
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    router.layer(
+        ServiceBuilder::new()
+            .layer(set(
+                header::CONTENT_SECURITY_POLICY,
+                CONTENT_SECURITY_POLICY,
+            ))
+            .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+            .layer(set(header::REFERRER_POLICY, "same-origin"))
+            .layer(set(
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            )),
+    )
+}
