@@ -211,11 +211,23 @@ fn write_returning<T>(
     Ok(first)
 }
 
-/// After a guarded change touched no row: either the post is gone or it changed meanwhile.
-fn missing_or_changed(conn: &Connection, user_id: &str, id: &str) -> StoreError {
-    match find_post(conn, user_id, id) {
-        Ok(Some(_)) => StoreError::Conflict("the post changed since it was read".into()),
-        Ok(None) => StoreError::NotFound("post"),
+/// After a guarded change touched no row: either the record (`what`, a row of `table`) is gone
+/// or it changed since it was read.
+fn missing_or_changed(
+    conn: &Connection,
+    table: &'static str,
+    what: &'static str,
+    user_id: &str,
+    id: &str,
+) -> StoreError {
+    let exists = conn
+        .prepare_cached(&format!(
+            "SELECT 1 FROM {table} WHERE user_id = ?1 AND id = ?2"
+        ))
+        .and_then(|mut statement| statement.exists(params![user_id, id]));
+    match exists {
+        Ok(true) => StoreError::Conflict(format!("the {what} changed since it was read")),
+        Ok(false) => StoreError::NotFound(what),
         Err(err) => err.into(),
     }
 }
@@ -251,15 +263,6 @@ fn find_idea(conn: &Connection, user_id: &str, id: &str) -> rusqlite::Result<Opt
     ))?
     .query_row(params![user_id, id], idea_from_row)
     .optional()
-}
-
-/// After a guarded change of an idea touched no row: gone, or changed meanwhile.
-fn idea_missing_or_changed(conn: &Connection, user_id: &str, id: &str) -> StoreError {
-    match find_idea(conn, user_id, id) {
-        Ok(Some(_)) => StoreError::Conflict("the idea changed since it was read".into()),
-        Ok(None) => StoreError::NotFound("idea"),
-        Err(err) => err.into(),
-    }
 }
 
 fn metric(row: &Row, index: usize) -> rusqlite::Result<u64> {
@@ -538,7 +541,7 @@ impl Store for SqliteStore {
             ],
             post_from_row,
         )?;
-        updated.ok_or_else(|| missing_or_changed(&conn, user_id, id))
+        updated.ok_or_else(|| missing_or_changed(&conn, "posts", "post", user_id, id))
     }
 
     async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
@@ -549,7 +552,7 @@ impl Store for SqliteStore {
             )?
             .execute(params![user_id, id, version])?;
         if deleted == 0 {
-            return Err(missing_or_changed(&conn, user_id, id));
+            return Err(missing_or_changed(&conn, "posts", "post", user_id, id));
         }
         Ok(())
     }
@@ -662,7 +665,7 @@ impl Store for SqliteStore {
             ],
             idea_from_row,
         )?;
-        updated.ok_or_else(|| idea_missing_or_changed(&conn, user_id, id))
+        updated.ok_or_else(|| missing_or_changed(&conn, "ideas", "idea", user_id, id))
     }
 
     async fn delete_idea(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
@@ -673,7 +676,7 @@ impl Store for SqliteStore {
             )?
             .execute(params![user_id, id, version])?;
         if deleted == 0 {
-            return Err(idea_missing_or_changed(&conn, user_id, id));
+            return Err(missing_or_changed(&conn, "ideas", "idea", user_id, id));
         }
         Ok(())
     }
