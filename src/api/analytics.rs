@@ -54,20 +54,8 @@ impl From<Metrics> for Figures {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountTotals {
-    #[schema(minimum = 0)]
-    pub impressions: u64,
-    /// The sum of each day's members reached (a member reached on two days counts twice).
-    #[schema(minimum = 0)]
-    pub members_reached: u64,
-    #[schema(minimum = 0)]
-    pub reactions: u64,
-    #[schema(minimum = 0)]
-    pub comments: u64,
-    #[schema(minimum = 0)]
-    pub reposts: u64,
-    /// (reactions + comments + reposts) / impressions; 0 without impressions.
-    #[schema(minimum = 0)]
-    pub engagement_rate: f64,
+    #[serde(flatten)]
+    pub figures: Figures,
     /// Posts whose `publishedAt` falls within the range.
     #[schema(minimum = 0)]
     pub posts_published: u64,
@@ -217,12 +205,7 @@ pub async fn account_analytics(
         from: range.from.to_string(),
         to: range.to.to_string(),
         totals: AccountTotals {
-            impressions: figures.impressions,
-            members_reached: figures.members_reached,
-            reactions: figures.reactions,
-            comments: figures.comments,
-            reposts: figures.reposts,
-            engagement_rate: figures.engagement_rate,
+            figures,
             posts_published: published,
         },
         daily,
