@@ -68,19 +68,8 @@ pub struct DailyFigures {
     /// The UTC day, `YYYY-MM-DD`.
     #[schema(format = Date)]
     pub date: String,
-    #[schema(minimum = 0)]
-    pub impressions: u64,
-    #[schema(minimum = 0)]
-    pub members_reached: u64,
-    #[schema(minimum = 0)]
-    pub reactions: u64,
-    #[schema(minimum = 0)]
-    pub comments: u64,
-    #[schema(minimum = 0)]
-    pub reposts: u64,
-    /// (reactions + comments + reposts) / impressions; 0 without impressions.
-    #[schema(minimum = 0)]
-    pub engagement_rate: f64,
+    #[serde(flatten)]
+    pub figures: Figures,
 }
 
 /// The owner's analytics over a range of UTC days.
@@ -138,12 +127,7 @@ fn series(range: DayRange, rows: Vec<(NaiveDate, Metrics)>) -> (Vec<DailyFigures
             total += m;
             DailyFigures {
                 date: day.format("%Y-%m-%d").to_string(),
-                impressions: m.impressions,
-                members_reached: m.members_reached,
-                reactions: m.reactions,
-                comments: m.comments,
-                reposts: m.reposts,
-                engagement_rate: m.engagement_rate(),
+                figures: Figures::from(m),
             }
         })
         .collect();

@@ -211,6 +211,34 @@ fn write_returning<T>(
     Ok(first)
 }
 
+/// Inserts a post and gives it back as stored; shared by creating and converting an idea.
+fn insert_post_row(
+    conn: &Connection,
+    user_id: &str,
+    id: &str,
+    fields: &PostFields,
+    now: i64,
+) -> rusqlite::Result<Post> {
+    write_returning(
+        conn,
+        &format!(
+            "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             RETURNING {POST_COLUMNS}"
+        ),
+        params![
+            id,
+            user_id,
+            fields.content,
+            fields.status.as_str(),
+            fields.scheduled_at,
+            now
+        ],
+        post_from_row,
+    )?
+    .ok_or(rusqlite::Error::QueryReturnedNoRows)
+}
+
 /// After a guarded change touched no row: either the record (`what`, a row of `table`) is gone
 /// or it changed since it was read.
 fn missing_or_changed(
@@ -453,26 +481,7 @@ impl Store for SqliteStore {
         fields: &PostFields,
         now: i64,
     ) -> StoreResult<Post> {
-        self.write(|conn| {
-            write_returning(
-                conn,
-                &format!(
-                    "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-                     RETURNING {POST_COLUMNS}"
-                ),
-                params![
-                    id,
-                    user_id,
-                    fields.content,
-                    fields.status.as_str(),
-                    fields.scheduled_at,
-                    now
-                ],
-                post_from_row,
-            )?
-            .ok_or(rusqlite::Error::QueryReturnedNoRows)
-        })
+        self.write(|conn| insert_post_row(conn, user_id, id, fields, now))
     }
 
     async fn get_post(&self, user_id: &str, id: &str) -> StoreResult<Post> {
@@ -693,23 +702,7 @@ impl Store for SqliteStore {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
         // The post first: the idea's foreign key needs it to exist.
-        let created = tx
-            .prepare_cached(&format!(
-                "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-                 RETURNING {POST_COLUMNS}"
-            ))?
-            .query_row(
-                params![
-                    post_id,
-                    user_id,
-                    post.content,
-                    post.status.as_str(),
-                    post.scheduled_at,
-                    now
-                ],
-                post_from_row,
-            )?;
+        let created = insert_post_row(&tx, user_id, post_id, post, now)?;
         let idea = tx
             .prepare_cached(&format!(
                 "UPDATE ideas SET post_id = ?4, updated_at = ?5, version = version + 1
