@@ -52,9 +52,12 @@ struct Args {
     /// Clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`).
     #[arg(long, default_value_t = 100)]
     clock_ticks: u64,
+    /// Only these endpoints, e.g. `get` to profile one alone; ratios are to the first listed.
+    #[arg(long, value_delimiter = ',', default_value = "health,get,list,create")]
+    endpoints: Vec<Endpoint>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Endpoint {
     Health,
     Get,
@@ -63,13 +66,6 @@ enum Endpoint {
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 4] = [
-        Endpoint::Health,
-        Endpoint::Get,
-        Endpoint::List,
-        Endpoint::Create,
-    ];
-
     fn label(self) -> &'static str {
         match self {
             Endpoint::Health => "GET /healthz (ceiling)",
@@ -323,11 +319,11 @@ async fn main() -> anyhow::Result<()> {
         .server_pid
         .map(|pid| PathBuf::from(format!("/proc/{pid}/stat")));
 
-    for endpoint in Endpoint::ALL {
+    for &endpoint in &args.endpoints {
         slice(&mut conns, &requests, endpoint, args.warmup, &server, None).await?;
     }
     let mut tallies: Vec<(Endpoint, Tally)> =
-        Endpoint::ALL.iter().map(|&e| (e, Tally::new())).collect();
+        args.endpoints.iter().map(|&e| (e, Tally::new())).collect();
     let slice_seconds = args.seconds / f64::from(args.rounds.max(1));
     for _ in 0..args.rounds.max(1) {
         for (endpoint, tally) in &mut tallies {

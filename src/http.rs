@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -21,7 +23,7 @@ use crate::{AppState, MAX_BODY_BYTES};
 pub fn with_common_layers(router: Router<AppState>) -> Router<AppState> {
     router.layer(
         ServiceBuilder::new()
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(|request: &Request| {
@@ -44,6 +46,22 @@ pub fn with_common_layers(router: Router<AppState>) -> Router<AppState> {
             .layer(axum::middleware::map_response(envelope_for_bare_errors))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
+}
+
+/// Request ids are random UUIDs (v4) drawn from the thread's user-space CSPRNG: tower-http's
+/// `MakeRequestUuid` asks the kernel (`getrandom`) once per request, a system call that costs
+/// more than the rest of making the id.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut text = uuid::Uuid::encode_buffer();
+        let value = HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+            .expect("a UUID is a valid header value");
+        Some(RequestId::new(value))
+    }
 }
 
 /// The fallback for paths no route matches.

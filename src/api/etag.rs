@@ -6,7 +6,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
@@ -16,7 +15,7 @@ pub fn etag_of<T: Serialize>(view: &T) -> String {
 }
 
 fn etag_of_bytes(body: &[u8]) -> String {
-    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..32])
+    format!("\"{}\"", &crate::auth::hex_sha256(body)[..32])
 }
 
 /// A JSON response carrying its strong `ETag`.

@@ -13,7 +13,8 @@ pub mod openapi;
 pub mod posts;
 pub mod query;
 
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use crate::AppState;
@@ -21,7 +22,10 @@ use crate::AppState;
 /// The authenticated `/api/v1` routes.
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/posts", get(posts::list_posts).post(posts::create_post))
+        .route(
+            "/posts",
+            get(posts::list_posts).merge(idempotent_post(&state, posts::create_post)),
+        )
         .route(
             "/posts/{id}",
             get(posts::get_post)
@@ -29,26 +33,41 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .delete(posts::delete_post),
         )
         .route("/posts/{id}/analytics", get(analytics::post_analytics))
-        .route("/ideas", get(ideas::list_ideas).post(ideas::create_idea))
+        .route(
+            "/ideas",
+            get(ideas::list_ideas).merge(idempotent_post(&state, ideas::create_idea)),
+        )
         .route(
             "/ideas/{id}",
             get(ideas::get_idea)
                 .put(ideas::update_idea)
                 .delete(ideas::delete_idea),
         )
-        .route("/ideas/{id}/convert", post(ideas::convert_idea))
+        .route(
+            "/ideas/{id}/convert",
+            idempotent_post(&state, ideas::convert_idea),
+        )
         .route("/analytics", get(analytics::account_analytics))
         .route("/profile", get(account::profile))
         .route("/keys/current", get(account::current_key))
-        // Layers run outside-in from the last added: authentication, then idempotency.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotency,
-        ))
+        // Authentication wraps every route above, so it runs before a POST's idempotency layer.
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             middleware::authenticate,
         ))
         // After the layers, so without a key.
         .route("/openapi.json", get(openapi::serve))
+}
+
+/// `POST` to `handler` behind the `Idempotency-Key` layer. Only the creates take the header, so
+/// only they pass through it: a read does not pay for a layer that would let it through untouched.
+fn idempotent_post<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    post(handler).layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::idempotency,
+    ))
 }

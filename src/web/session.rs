@@ -15,7 +15,6 @@ use axum::http::HeaderMap;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::store::{SessionRecord, User};
@@ -37,7 +36,7 @@ pub fn random_token() -> String {
 
 /// The stored form of a session token.
 pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::auth::hex_sha256(token.as_bytes())
 }
 
 /// Whether the token a form sent is the expected one, compared in constant time.

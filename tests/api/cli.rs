@@ -332,12 +332,18 @@ fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> std::process::
 
 /// A `linkedgrow serve` process on an ephemeral port, and its address.
 fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
+    serve_logging_to(database_url, extra, Stdio::null())
+}
+
+/// As [`serve`], with the server's log (its standard error) going to `log`.
+fn serve_logging_to(database_url: &str, extra: &[&str], log: Stdio) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("LINKEDGROW_DATABASE_URL", database_url)
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     // Byte by byte: a BufReader here could swallow the lines after the first (the demo key),
@@ -456,4 +462,42 @@ async fn demo_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     let user = store.user_by_email(&email("demo")).await.unwrap();
     let hash = store.password_hash(&user.id).await.unwrap();
     assert!(linkedgrow::password::verify_password(password, hash).await);
+}
+
+#[tokio::test]
+async fn each_request_has_a_log_line_with_its_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (mut child, address) = serve_logging_to(&db, &[], Stdio::from(log));
+    let client = reqwest::Client::new();
+    let mut answered = Vec::new();
+    for (path, status) in [("/healthz", 200), ("/nowhere", 404), ("/api/v1/posts", 401)] {
+        let response = client.get(format!("{address}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        answered.push((path, status, id));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(wait_at_most(&mut child, std::time::Duration::from_secs(20)).success());
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for (path, status, id) in answered {
+        let lines: Vec<&str> = log.lines().filter(|line| line.contains(&id)).collect();
+        assert_eq!(lines.len(), 1, "one line for {path} ({id}) in:\n{log}");
+        assert!(
+            lines[0].contains(&format!("path={path}"))
+                && lines[0].contains(&format!("status={status}")),
+            "{path}: {}",
+            lines[0]
+        );
+    }
 }
