@@ -41,7 +41,7 @@ struct Args {
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
     /// How many slices each endpoint's measured time is cut into.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 20)]
     rounds: u32,
     /// Unmeasured seconds per endpoint before the measured rounds.
     #[arg(long, default_value_t = 2.0)]

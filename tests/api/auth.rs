@@ -354,3 +354,39 @@ async fn no_plaintext_key_is_stored_in_the_database_files() {
     }
     assert!(files >= 2, "the database and its WAL were read");
 }
+
+#[tokio::test]
+async fn a_key_answered_from_memory_sees_changes_by_another_process_at_once() {
+    let app = spawn_app().await;
+    let user = app.create_user(Plan::Business).await;
+    let (key_id, key) = app.create_key(&user, &[Scope::PostsRead]).await;
+    let get = || app.request(Method::GET, "/api/v1/posts", &key).send();
+    // The first use records lastUsedAt (a write); the uses after it are answered from memory.
+    for _ in 0..3 {
+        assert_eq!(get().await.unwrap().status(), 200);
+    }
+    // Another connection to the file, as the CLI or a second server would have.
+    let other = rusqlite::Connection::open(&app.db_path).unwrap();
+    let set_plan = |plan: &str| {
+        other
+            .execute(
+                "UPDATE users SET plan = ?1 WHERE id = ?2",
+                [plan, user.id.as_str()],
+            )
+            .unwrap()
+    };
+
+    set_plan("pro");
+    assert_error(get().await.unwrap(), 403, "PLAN_REQUIRED").await;
+    set_plan("business");
+    for _ in 0..3 {
+        assert_eq!(get().await.unwrap().status(), 200);
+    }
+    other
+        .execute(
+            "UPDATE api_keys SET revoked_at = 1 WHERE id = ?1",
+            [key_id.as_str()],
+        )
+        .unwrap();
+    assert_error(get().await.unwrap(), 401, "UNAUTHORIZED").await;
+}
