@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -56,7 +56,8 @@ pub async fn idempotency(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if request.method() != Method::POST || !request.headers().contains_key(&IDEMPOTENCY_KEY) {
+    // Routed in front of POST handlers only (see `api::idempotent_post`).
+    if !request.headers().contains_key(&IDEMPOTENCY_KEY) {
         return Ok(next.run(request).await);
     }
     let idem_key = parse_key(request.headers().get(&IDEMPOTENCY_KEY))?;

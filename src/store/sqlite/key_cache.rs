@@ -213,22 +213,48 @@ mod tests {
         matches!(lookup, Lookup::Hit(_))
     }
 
-    #[test]
-    fn forgets_on_a_write_to_the_database_or_its_wal_and_only_then() {
+    /// The generation of a lookup that must miss.
+    fn miss(cache: &KeyCache) -> u64 {
+        let Lookup::Miss(generation) = cache.get("h") else {
+            panic!("expected a miss")
+        };
+        generation
+    }
+
+    /// A directory with an empty database file and WAL, and a cache watching them.
+    struct Fixture {
+        dir: tempfile::TempDir,
+        db: std::path::PathBuf,
+        wal: std::path::PathBuf,
+        cache: KeyCache,
+    }
+
+    fn fixture() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("app.db");
         let wal = dir.path().join("app.db-wal");
-        let log = dir.path().join("server.log");
-        for path in [&db, &wal, &log] {
-            std::fs::write(path, b"").unwrap();
-        }
+        std::fs::write(&db, b"").unwrap();
+        std::fs::write(&wal, b"").unwrap();
         let cache = KeyCache::new(&db).unwrap();
-        let remember = || {
-            let Lookup::Miss(generation) = cache.get("h") else {
-                panic!("expected a miss")
-            };
-            cache.remember("h", &key(), generation);
-        };
+        Fixture {
+            dir,
+            db,
+            wal,
+            cache,
+        }
+    }
+
+    #[test]
+    fn forgets_on_a_write_to_the_database_or_its_wal_and_only_then() {
+        let Fixture {
+            dir,
+            db,
+            wal,
+            cache,
+        } = fixture();
+        let log = dir.path().join("server.log");
+        std::fs::write(&log, b"").unwrap();
+        let remember = || cache.remember("h", &key(), miss(&cache));
 
         remember();
         assert!(is_hit(cache.get("h")));
@@ -243,23 +269,19 @@ mod tests {
 
     #[test]
     fn an_answer_read_before_a_change_is_not_served() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("app.db");
-        let wal = dir.path().join("app.db-wal");
-        std::fs::write(&db, b"").unwrap();
-        std::fs::write(&wal, b"").unwrap();
-        let cache = KeyCache::new(&db).unwrap();
-        let Lookup::Miss(generation) = cache.get("h") else {
-            panic!("expected a miss")
-        };
+        let Fixture {
+            dir: _dir,
+            wal,
+            cache,
+            ..
+        } = fixture(); // `_dir` keeps the directory until the end
+        let generation = miss(&cache);
         append(&wal); // the database changes while the answer is being read
         cache.remember("h", &key(), generation);
         assert!(!is_hit(cache.get("h")));
 
         // The same, with the change seen by another lookup in between.
-        let Lookup::Miss(generation) = cache.get("h") else {
-            panic!("expected a miss")
-        };
+        let generation = miss(&cache);
         append(&wal);
         assert!(!is_hit(cache.get("other")));
         cache.remember("h", &key(), generation);
@@ -268,19 +290,16 @@ mod tests {
 
     #[test]
     fn a_replaced_wal_turns_the_cache_off() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("app.db");
-        let wal = dir.path().join("app.db-wal");
-        std::fs::write(&db, b"").unwrap();
-        std::fs::write(&wal, b"").unwrap();
-        let cache = KeyCache::new(&db).unwrap();
+        let Fixture {
+            dir: _dir,
+            wal,
+            cache,
+            ..
+        } = fixture(); // `_dir` keeps the directory until the end
         std::fs::remove_file(&wal).unwrap();
         std::fs::write(&wal, b"").unwrap(); // a new file the watch does not see
         for _ in 0..3 {
-            let Lookup::Miss(generation) = cache.get("h") else {
-                panic!("expected a miss")
-            };
-            cache.remember("h", &key(), generation);
+            cache.remember("h", &key(), miss(&cache));
         }
         assert!(!is_hit(cache.get("h")));
     }
