@@ -20,9 +20,6 @@ use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
 use crate::store::*;
 
-mod key_cache;
-use key_cache::{KeyCache, Lookup};
-
 /// Readers kept open for reuse; more are opened under load and the extra ones closed.
 const IDLE_READERS: usize = 8;
 
@@ -31,8 +28,6 @@ pub struct SqliteStore {
     path: std::path::PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Remembered key lookups; `None` where changes to the files cannot be watched.
-    key_cache: Option<KeyCache>,
 }
 
 fn migrations() -> Migrations<'static> {
@@ -77,8 +72,6 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            // After the migrations: the WAL file it watches exists once the writer has used it.
-            key_cache: KeyCache::new(path),
         })
     }
 
@@ -415,13 +408,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    /// Always read from the database, in a read transaction of its own: a revocation or plan
+    /// change committed by anyone (this server, the CLI, another instance) counts from the
+    /// next request. A remembered answer saved too little to be worth proving exact.
     async fn key_for_auth(&self, hash: &str) -> StoreResult<Option<KeyAuth>> {
-        let generation = match self.key_cache.as_ref().map(|cache| cache.get(hash)) {
-            Some(Lookup::Hit(key)) => return Ok(Some(key)),
-            Some(Lookup::Miss(generation)) => Some(generation),
-            None => None,
-        };
-        let found = self.read(|conn| {
+        self.read(|conn| {
             conn.prepare_cached(
                 "SELECT k.id, k.user_id, k.scopes, u.plan, k.last_used_at, k.revoked_at
                  FROM api_keys k JOIN users u ON u.id = k.user_id
@@ -438,12 +429,7 @@ impl Store for SqliteStore {
                 })
             })
             .optional()
-        })?;
-        // Unknown keys are not remembered: anyone can send those, and memory is not theirs.
-        if let (Some(cache), Some(generation), Some(key)) = (&self.key_cache, generation, &found) {
-            cache.remember(hash, key, generation);
-        }
-        Ok(found)
+        })
     }
 
     async fn touch_key(&self, key_id: &str, now: i64, unless_since: i64) -> StoreResult<()> {

@@ -13,6 +13,7 @@ mod ideas;
 mod idempotency;
 mod posts;
 mod rate_limits;
+mod revocation;
 mod scopes;
 mod storage;
 mod web;
