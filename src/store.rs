@@ -6,10 +6,10 @@ use async_trait::async_trait;
 
 use chrono::NaiveDate;
 
-use crate::auth::Scopes;
 use crate::domain::analytics::Metrics;
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
+use crate::domain::{Plan, Scopes};
 
 /// What a store call can fail with; each backend maps its own errors onto these.
 #[derive(Debug, thiserror::Error)]
@@ -27,38 +27,6 @@ pub enum StoreError {
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// A subscription plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
-    Free,
-    Pro,
-    Business,
-}
-
-impl Plan {
-    /// The stored and displayed name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Pro => "pro",
-            Plan::Business => "business",
-        }
-    }
-}
-
-impl std::str::FromStr for Plan {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "free" => Ok(Plan::Free),
-            "pro" => Ok(Plan::Pro),
-            "business" => Ok(Plan::Business),
-            _ => Err(format!("unknown plan {s:?}; plans: free, pro, business")),
-        }
-    }
-}
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq)]

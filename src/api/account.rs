@@ -5,8 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::admin::KeyView;
-use crate::auth::{ApiKey, Scope};
+use crate::auth::ApiKey;
 use crate::domain::time::rfc3339;
+use crate::domain::Scope;
 use crate::error::{ApiError, AppJson};
 use crate::AppState;
 

@@ -8,10 +8,11 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{ApiKey, Scope};
+use crate::auth::ApiKey;
 use crate::domain::analytics::{DayRange, Metrics, MAX_RANGE_DAYS};
 use crate::domain::post::PostStatus;
 use crate::domain::time::{from_millis, rfc3339};
+use crate::domain::Scope;
 use crate::error::{ApiError, AppJson};
 use crate::AppState;
 

@@ -6,9 +6,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{self, ApiKey};
+use crate::domain::Plan;
 use crate::error::ApiError;
 use crate::rate_limit::Decision;
-use crate::store::Plan;
 use crate::AppState;
 
 /// `lastUsedAt` is written at a key's first use, then at most once per this many milliseconds.

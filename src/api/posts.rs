@@ -2,18 +2,89 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{random_id, ApiKey, Scope};
-use crate::domain::post::{CreatePostBody, PostFields, PostStatus, UpdatePostBody};
+use crate::auth::{random_id, ApiKey};
+use crate::domain::post::{PostFields, PostInput, PostStatus};
 use crate::domain::time::rfc3339;
+use crate::domain::Scope;
 use crate::error::{ApiError, AppJson};
 use crate::store::{Post, StoreError};
 use crate::AppState;
 
 use super::etag::{etag_of, precondition_failed, IfMatch, Tagged};
 use super::query::QueryParams;
+
+/// The statuses a client may set; `published` is set only by publishing.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SettableStatus {
+    Draft,
+    Scheduled,
+}
+
+/// The body of `POST /api/v1/posts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(examples(
+    json!({"content": "Hello LinkedIn"}),
+    json!({"content": "Monday thoughts", "status": "scheduled", "scheduledAt": "2030-03-04T09:00:00+01:00"})
+))]
+pub struct CreatePostBody {
+    /// The text of the post: not blank, at most 3,000 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 3000,
+             pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]")]
+    pub content: Option<String>,
+    /// `draft` (the default) or `scheduled`; `scheduled` needs `scheduledAt`.
+    #[schema(value_type = Option<SettableStatus>)]
+    pub status: Option<String>,
+    /// When to publish (RFC 3339 with an offset, in the future); only with status `scheduled`.
+    #[schema(format = DateTime)]
+    pub scheduled_at: Option<String>,
+}
+
+/// The body of `PUT /api/v1/posts/{id}`: only the fields sent change; `null` is the same as
+/// leaving a field out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(examples(json!({"content": "Hello again"}), json!({"status": "draft"})))]
+pub struct UpdatePostBody {
+    /// New text: not blank, at most 3,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 3000,
+        pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
+    pub content: Option<String>,
+    /// `draft` (clears `scheduledAt`) or `scheduled` (needs a `scheduledAt`, sent or kept).
+    #[schema(value_type = Option<SettableStatus>)]
+    pub status: Option<String>,
+    /// A new time in the future (RFC 3339 with an offset); only for a post that is or becomes
+    /// scheduled.
+    #[schema(format = DateTime)]
+    pub scheduled_at: Option<String>,
+}
+
+impl From<CreatePostBody> for PostInput {
+    fn from(body: CreatePostBody) -> Self {
+        Self {
+            content: body.content,
+            status: body.status,
+            scheduled_at: body.scheduled_at,
+        }
+    }
+}
+
+impl From<UpdatePostBody> for PostInput {
+    fn from(body: UpdatePostBody) -> Self {
+        Self {
+            content: body.content,
+            status: body.status,
+            scheduled_at: body.scheduled_at,
+        }
+    }
+}
 
 /// A post as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -165,7 +236,7 @@ pub async fn create_post(
     key.require(Scope::PostsWrite)?;
     let AppJson(body) = body?;
     let now = app.clock.now();
-    let fields = PostFields::create(body, now)?;
+    let fields = PostFields::create(body.into(), now)?;
     let post = app
         .store
         .insert_post(
@@ -216,7 +287,7 @@ pub async fn update_post(
         ));
     }
     let now = app.clock.now();
-    let fields = PostFields::update(&current.fields, body, now)?;
+    let fields = PostFields::update(&current.fields, body.into(), now)?;
     // After validation: an invalid body is refused as such whatever the precondition.
     if_match.check(&etag_of(&PostView::from(current.clone())))?;
     if fields == current.fields {

@@ -14,10 +14,10 @@ use parking_lot::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 use rusqlite_migration::{Migrations, M};
 
-use crate::auth::{Scope, Scopes};
 use crate::domain::analytics::Metrics;
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
+use crate::domain::{Plan, Scope, Scopes};
 use crate::store::*;
 
 /// Readers kept open for reuse; more are opened under load and the extra ones closed.

@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use crate::admin::{parse_email, parse_user_name};
 use crate::auth::random_id;
+use crate::domain::Plan;
 use crate::password::{hash_password, parse_new_password, verify_password};
-use crate::store::{Plan, StoreError, User};
+use crate::store::{StoreError, User};
 use crate::AppState;
 
 use super::render::{page, WebForm};

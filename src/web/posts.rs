@@ -8,10 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 
 use crate::auth::random_id;
-use crate::domain::post::{
-    CreatePostBody, PostFields, PostStatus, UpdatePostBody, MAX_CONTENT_CHARS,
-};
-use crate::error::ApiError;
+use crate::domain::post::{PostError, PostFields, PostInput, PostStatus, MAX_CONTENT_CHARS};
 use crate::store::{Post, StoreError};
 use crate::AppState;
 
@@ -326,19 +323,23 @@ impl PostForm {
 }
 
 /// Places a validation error from the shared post rules next to its field.
-fn field_errors(err: ApiError) -> PostErrors {
+fn field_errors(err: PostError) -> PostErrors {
     let mut errors = PostErrors::default();
     match err {
-        ApiError::BadRequest { code, message } => match code {
-            "INVALID_CONTENT" => errors.content = Some(format!("{message}.")),
-            "INVALID_STATUS" => errors.status = Some(format!("{message}.")),
-            // The API's wording names its JSON field; the form has a date and a time.
-            "INVALID_SCHEDULE" => {
-                errors.schedule = Some("Choose a date and time in the future.".into())
-            }
-            _ => errors.form = Some(message),
-        },
-        other => errors.form = Some(other.to_string()),
+        PostError::ContentMissing | PostError::ContentBlank | PostError::ContentTooLong { .. } => {
+            errors.content = Some(format!("{err}."));
+        }
+        PostError::StatusPublished | PostError::StatusUnknown(_) => {
+            errors.status = Some(format!("{err}."));
+        }
+        // The API's wording names its JSON field; the form has a date and a time.
+        PostError::ScheduleMissing
+        | PostError::ScheduleWithoutStatus
+        | PostError::ScheduleMalformed(_)
+        | PostError::ScheduleTooLate
+        | PostError::ScheduleInPast => {
+            errors.schedule = Some("Choose a date and time in the future.".into());
+        }
     }
     errors
 }
@@ -358,7 +359,7 @@ pub async fn create_post(
             ..Default::default()
         })
         .and_then(|scheduled_at| {
-            let body = CreatePostBody {
+            let body = PostInput {
                 content: Some(form.content()),
                 status: Some(form.status.clone()),
                 scheduled_at,
@@ -420,7 +421,7 @@ pub async fn update_post(
                 ..Default::default()
             })
             .and_then(|scheduled_at| {
-                let body = UpdatePostBody {
+                let body = PostInput {
                     content: Some(form.content()),
                     status: Some(form.status.clone()),
                     scheduled_at,

@@ -1,7 +1,7 @@
 //! The profile and the calling key.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -1,7 +1,8 @@
 //! Authentication, scopes, plans and tenant isolation.
 
-use linkedgrow::auth::{generate_key, Scope};
-use linkedgrow::store::Plan;
+use linkedgrow::auth::generate_key;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::Method;
 use serde_json::json;
 

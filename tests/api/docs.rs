@@ -1,8 +1,8 @@
 //! The OpenAPI document and the /docs reference: served without a key, matching the router,
 //! and the reference loads nothing from outside the server.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use linkedgrow::admin;
-use linkedgrow::auth::{Scope, Scopes};
 use linkedgrow::clock::{Clock, ManualClock};
 use linkedgrow::config::{Config, DatabaseUrl};
-use linkedgrow::store::{Plan, Store, User};
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::{Scope, Scopes};
+use linkedgrow::store::{Store, User};
 use linkedgrow::AppState;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;

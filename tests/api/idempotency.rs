@@ -2,8 +2,9 @@
 
 use chrono::Duration;
 use linkedgrow::api::idempotency::fingerprint;
-use linkedgrow::auth::Scope;
-use linkedgrow::store::{IdempotencyBegin, Plan};
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
+use linkedgrow::store::IdempotencyBegin;
 use reqwest::Method;
 use serde_json::{json, Value};
 

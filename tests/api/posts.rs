@@ -328,8 +328,8 @@ async fn updates_change_only_the_fields_sent() {
 #[tokio::test]
 async fn published_posts_cannot_be_edited() {
     let app = spawn_app().await;
-    let user = app.create_user(linkedgrow::store::Plan::Business).await;
-    let (_, key) = app.create_key(&user, &linkedgrow::auth::Scope::ALL).await;
+    let user = app.create_user(linkedgrow::domain::Plan::Business).await;
+    let (_, key) = app.create_key(&user, &linkedgrow::domain::Scope::ALL).await;
     let post = app.create_post(&key, "Shipped").await;
     let id = post["id"].as_str().unwrap();
     app.clock.advance(Duration::hours(1));

@@ -1,9 +1,9 @@
 //! Per-key rate limits over HTTP, with the test clock instead of sleeps.
 
 use chrono::Duration;
-use linkedgrow::auth::Scope;
 use linkedgrow::clock::Clock;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::{Method, Response};
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, Options, TestApp};

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::{Plan, User};
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
+use linkedgrow::store::User;
 
 use crate::helpers::{spawn_app_with, Options, TestApp};
 use crate::web_client::{csrf_in, signed_in, WebClient};

@@ -1,8 +1,8 @@
 //! The scope matrix for every endpoint added after posts: no key, each needed scope missing,
 //! only the needed scopes, and another user's resource.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::Method;
 use serde_json::{json, Value};
 

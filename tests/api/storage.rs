@@ -30,7 +30,8 @@ async fn the_write_ahead_log_stays_bounded_under_a_stream_of_creates() {
 async fn guarded_changes_tell_a_stale_version_from_a_missing_record() {
     use linkedgrow::domain::idea::IdeaFields;
     use linkedgrow::domain::post::{PostFields, PostStatus};
-    use linkedgrow::store::{Plan, StoreError};
+    use linkedgrow::domain::Plan;
+    use linkedgrow::store::StoreError;
 
     let app = crate::helpers::spawn_app().await;
     let user = app.create_user(Plan::Business).await;

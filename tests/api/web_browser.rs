@@ -3,7 +3,7 @@
 //! the screenshots the README shows.
 
 use linkedgrow::admin;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -271,7 +271,7 @@ async fn posts_with_a_live_counter_a_local_schedule_and_a_confirmed_delete() {
         .await
         .unwrap();
     let (_, key) = app
-        .create_key(&user, &[linkedgrow::auth::Scope::PostsRead])
+        .create_key(&user, &[linkedgrow::domain::Scope::PostsRead])
         .await;
     for i in 1..=3 {
         let post = format!("Draft {i}: three things I learned shipping a side project this month.");

@@ -1,7 +1,7 @@
 //! Settings › API over HTTP: creating (once), listing and revoking keys, only with a session.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{assert_error, spawn_app};
