@@ -4,9 +4,9 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{generate_key, random_id};
 use crate::domain::time::rfc3339;
 use crate::domain::{Plan, Scopes};
+use crate::keys::{generate_key, random_id};
 use crate::store::{KeyRecord, NewKey, Store, User};
 
 /// A key name: 1–100 characters, not blank.

@@ -16,7 +16,7 @@ use tower_http::request_id::{
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::error::{envelope, payload_too_large, ApiError};
+use crate::api::error::{envelope, payload_too_large, ApiError};
 use crate::{AppState, MAX_BODY_BYTES};
 
 /// Wraps `router` in the layers every route shares.

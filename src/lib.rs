@@ -2,12 +2,11 @@
 
 pub mod admin;
 pub mod api;
-pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
-pub mod error;
 mod http;
+pub mod keys;
 pub mod password;
 pub mod rate_limit;
 pub mod store;

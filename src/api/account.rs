@@ -5,10 +5,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::admin::KeyView;
-use crate::auth::ApiKey;
+use crate::api::auth::ApiKey;
+use crate::api::error::{ApiError, AppJson};
 use crate::domain::time::rfc3339;
 use crate::domain::Scope;
-use crate::error::{ApiError, AppJson};
 use crate::AppState;
 
 /// The key owner's account.

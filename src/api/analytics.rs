@@ -8,12 +8,12 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::ApiKey;
+use crate::api::auth::ApiKey;
+use crate::api::error::{ApiError, AppJson};
 use crate::domain::analytics::{DayRange, Metrics, MAX_RANGE_DAYS};
 use crate::domain::post::PostStatus;
 use crate::domain::time::{from_millis, rfc3339};
 use crate::domain::Scope;
-use crate::error::{ApiError, AppJson};
 use crate::AppState;
 
 use super::query::QueryParams;

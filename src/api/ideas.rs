@@ -5,12 +5,13 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{random_id, ApiKey};
+use crate::api::auth::ApiKey;
+use crate::api::error::{ApiError, AppJson};
 use crate::domain::idea::{IdeaFields, IdeaInput};
 use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::time::rfc3339;
 use crate::domain::Scope;
-use crate::error::{ApiError, AppJson};
+use crate::keys::random_id;
 use crate::store::{Idea, StoreError};
 use crate::AppState;
 

@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{random_id, ApiKey};
+use crate::api::auth::ApiKey;
+use crate::api::error::{ApiError, AppJson};
 use crate::domain::post::{PostFields, PostInput, PostStatus};
 use crate::domain::time::rfc3339;
 use crate::domain::Scope;
-use crate::error::{ApiError, AppJson};
+use crate::keys::random_id;
 use crate::store::{Post, StoreError};
 use crate::AppState;
 

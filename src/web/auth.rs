@@ -8,8 +8,8 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::admin::{parse_email, parse_user_name};
-use crate::auth::random_id;
 use crate::domain::Plan;
+use crate::keys::random_id;
 use crate::password::{hash_password, parse_new_password, verify_password};
 use crate::store::{StoreError, User};
 use crate::AppState;

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 
-use crate::auth::random_id;
 use crate::domain::post::{PostError, PostFields, PostInput, PostStatus, MAX_CONTENT_CHARS};
+use crate::keys::random_id;
 use crate::store::{Post, StoreError};
 use crate::AppState;
 

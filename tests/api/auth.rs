@@ -1,8 +1,8 @@
 //! Authentication, scopes, plans and tenant isolation.
 
-use linkedgrow::auth::generate_key;
 use linkedgrow::domain::Plan;
 use linkedgrow::domain::Scope;
+use linkedgrow::keys::generate_key;
 use reqwest::Method;
 use serde_json::json;
 

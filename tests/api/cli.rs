@@ -71,7 +71,7 @@ async fn users_and_keys_from_the_command_line() {
     let printed = stdout(&output);
     let secret = printed.trim();
     assert_eq!(printed, format!("{secret}\n"), "only the key on stdout");
-    assert!(linkedgrow::auth::is_well_formed(secret), "{secret}");
+    assert!(linkedgrow::keys::is_well_formed(secret), "{secret}");
 
     let response = app
         .request(Method::GET, "/api/v1/posts", secret)

@@ -101,7 +101,7 @@ impl TestApp {
 
     /// A user with a fresh email on `plan`.
     pub async fn create_user(&self, plan: Plan) -> User {
-        let email = format!("{}\u{40}example.com", linkedgrow::auth::random_id("user"));
+        let email = format!("{}\u{40}example.com", linkedgrow::keys::random_id("user"));
         admin::create_user(
             self.store.as_ref(),
             &email,
@@ -163,7 +163,7 @@ impl TestApp {
     /// The owner of `key`.
     pub async fn user_of(&self, key: &str) -> String {
         self.store
-            .key_for_auth(&linkedgrow::auth::hash_key(key))
+            .key_for_auth(&linkedgrow::keys::hash_key(key))
             .await
             .unwrap()
             .unwrap()

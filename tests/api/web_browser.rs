@@ -71,7 +71,7 @@ async fn from_an_empty_install_to_a_working_then_revoked_key() {
         .await
         .unwrap()
         .expect("the key");
-    assert!(linkedgrow::auth::is_well_formed(&secret), "{secret}");
+    assert!(linkedgrow::keys::is_well_formed(&secret), "{secret}");
 
     // Copy: the script runs (the CSP allows our own file) and says so.
     browser.click("#copy-key").await;
@@ -278,7 +278,7 @@ async fn posts_with_a_live_counter_a_local_schedule_and_a_confirmed_delete() {
         app.store
             .insert_post(
                 &user.id,
-                &linkedgrow::auth::random_id("post_"),
+                &linkedgrow::keys::random_id("post_"),
                 &linkedgrow::domain::post::PostFields {
                     content: post,
                     status: linkedgrow::domain::post::PostStatus::Draft,

@@ -1,13 +1,9 @@
-//! API keys: their format (prefix, OS randomness, checksum) and the request extractor.
+//! The API key format: generation from OS randomness, the checksum that catches typos, and the
+//! hash that is stored. No HTTP here: the CLI, the web app and the API all use it.
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
-
-use crate::domain::scope::{Scope, Scopes};
-use crate::error::ApiError;
 
 /// Every key starts with this, so leaked keys are easy to find by secret scanners.
 pub const KEY_PREFIX: &str = "lg_";
@@ -88,40 +84,6 @@ pub fn random_id(prefix: &str) -> String {
         "{prefix}{}",
         Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
     )
-}
-
-/// The authenticated key behind a request, put there by the authentication middleware.
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    /// The key's id.
-    pub id: String,
-    /// The owner's id; every query is scoped to it.
-    pub user_id: String,
-    /// What the key may do.
-    pub scopes: Scopes,
-}
-
-impl ApiKey {
-    /// Refuses with 403 unless the key holds `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.contains(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::MissingScope(scope))
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<ApiKey>()
-            .cloned()
-            .ok_or(ApiError::Unauthorized("missing API key"))
-    }
 }
 
 #[cfg(test)]

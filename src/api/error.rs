@@ -1,4 +1,4 @@
-//! The one error type of the API and the JSON envelope every error response uses:
+//! The API's one error type and the JSON envelope every error response uses:
 //! `{"error":{"code":"UPPER_SNAKE","message":"…"}}`.
 
 use axum::extract::rejection::JsonRejection;
