@@ -2,8 +2,11 @@
 //!
 //! One sub-trait per area (users, keys, posts, ideas, metrics, idempotency, sessions), each in
 //! its own file with its records, and [`Store`], which is all of them: handlers hold an
-//! `Arc<dyn Store>`. Each backend (`sqlite/`) implements the areas in a file apiece.
+//! `Arc<dyn Store>`. Each backend (`sqlite/`) implements the areas in a file apiece, and runs
+//! the one conformance suite (`conformance.rs`) that says what every backend must do.
 
+#[cfg(test)]
+pub mod conformance;
 mod ideas;
 mod idempotency;
 mod keys;

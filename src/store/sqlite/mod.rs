@@ -111,3 +111,47 @@ impl Store for SqliteStore {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use tempfile::TempDir;
+
+    use super::SqliteStore;
+    use crate::store::conformance::{conformance_tests, TestDatabase};
+    use crate::store::Store;
+
+    /// A fresh database file; a second handle opens the same file anew, as the CLI does.
+    struct TempSqlite {
+        _dir: TempDir,
+        path: PathBuf,
+        store: Arc<dyn Store>,
+    }
+
+    impl TempSqlite {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let path = dir.path().join("conformance.db");
+            let store = Arc::new(SqliteStore::open(&path).expect("the database opens"));
+            Self {
+                _dir: dir,
+                path,
+                store,
+            }
+        }
+    }
+
+    impl TestDatabase for TempSqlite {
+        fn store(&self) -> Arc<dyn Store> {
+            self.store.clone()
+        }
+
+        fn second_handle(&self) -> Arc<dyn Store> {
+            Arc::new(SqliteStore::open(&self.path).expect("the database opens again"))
+        }
+    }
+
+    conformance_tests!(TempSqlite::new());
+}
