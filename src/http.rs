@@ -6,6 +6,7 @@ use std::any::Any;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
@@ -43,7 +44,7 @@ pub fn with_common_layers(router: Router<AppState>) -> Router<AppState> {
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(CatchPanicLayer::custom(panic_response))
-            .layer(axum::middleware::map_response(envelope_for_bare_errors))
+            .layer(axum::middleware::from_fn(envelope_for_bare_errors))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
 }
@@ -83,14 +84,54 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Gives error responses that carry no body of ours (405 from the router, 413 from a layer)
-/// the documented envelope, keeping their headers (such as `Allow`).
-async fn envelope_for_bare_errors(response: Response) -> Response {
+/// the documented envelope, keeping their headers (such as `Allow`). The framework's own
+/// rejections (plain text, such as a path that does not decode as UTF-8) get the envelope under
+/// `/api/` and an HTML page elsewhere: no client ever sees the framework's wording.
+async fn envelope_for_bare_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || response.headers().contains_key(header::CONTENT_TYPE)
-    {
+    if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
+    match response.headers().get(header::CONTENT_TYPE) {
+        None => with_envelope(response),
+        Some(value) if value.as_bytes().starts_with(b"text/plain") => {
+            framework_rejection(status, api)
+        }
+        Some(_) => response,
+    }
+}
+
+/// A plain-text rejection of axum's, in our words. The only path parameters are ids (strings),
+/// so a 400 here is a path whose percent-encoded bytes are not UTF-8.
+fn framework_rejection(status: StatusCode, api: bool) -> Response {
+    if !api {
+        let error = match status {
+            StatusCode::NOT_FOUND => crate::web::WebError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => crate::web::WebError::MethodNotAllowed,
+            _ => crate::web::WebError::BadRequest("the request could not be decoded".into()),
+        };
+        return error.into_response();
+    }
+    if status == StatusCode::BAD_REQUEST {
+        return envelope(
+            status,
+            "INVALID_PATH",
+            "the URL path is malformed: percent-encoded bytes must decode to UTF-8",
+        );
+    }
+    let reason = status.canonical_reason().unwrap_or("error");
+    envelope(status, &code_for(reason), reason)
+}
+
+/// `Payload Too Large` → `PAYLOAD_TOO_LARGE`.
+fn code_for(reason: &str) -> String {
+    reason.to_uppercase().replace([' ', '-'], "_")
+}
+
+fn with_envelope(response: Response) -> Response {
+    let status = response.status();
     let (mut parts, _) = response.into_parts();
     let replacement = match status {
         StatusCode::METHOD_NOT_ALLOWED => envelope(
@@ -101,8 +142,7 @@ async fn envelope_for_bare_errors(response: Response) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => payload_too_large().into_response(),
         _ => {
             let reason = status.canonical_reason().unwrap_or("error");
-            let code = reason.to_uppercase().replace([' ', '-'], "_");
-            envelope(status, &code, reason)
+            envelope(status, &code_for(reason), reason)
         }
     };
     let (new_parts, body) = replacement.into_parts();

@@ -128,6 +128,15 @@ fn post_row(post: &Post, tz: chrono_tz::Tz) -> PostRow {
     }
 }
 
+/// The highest page number taken as asked; higher ones are clamped (then shown as the last
+/// page), so the offset always fits the store's integers.
+const MAX_PAGE: u64 = i64::MAX as u64 / PAGE_SIZE as u64;
+
+/// Posts before page `page_number` (1-based).
+fn offset_of(page_number: u64) -> u64 {
+    (page_number - 1) * u64::from(PAGE_SIZE)
+}
+
 /// `?status=…&page=…`, and the notices after a change.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -145,17 +154,26 @@ pub async fn list_posts(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let status = query.status.as_deref().and_then(PostStatus::parse);
-    let page_number: u64 = query
+    let mut page_number: u64 = query
         .page
         .as_deref()
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1)
-        .unwrap_or(1);
-    let offset = (page_number - 1) * u64::from(PAGE_SIZE);
-    let found = app
+        .unwrap_or(1)
+        .min(MAX_PAGE);
+    let mut found = app
         .store
-        .list_posts(&current.user.id, status, PAGE_SIZE, offset)
+        .list_posts(&current.user.id, status, PAGE_SIZE, offset_of(page_number))
         .await?;
+    // Past the end (an old link, or a number typed into the address bar): the last page.
+    if found.posts.is_empty() && found.total > 0 && page_number > 1 {
+        page_number = found.total.div_ceil(u64::from(PAGE_SIZE));
+        found = app
+            .store
+            .list_posts(&current.user.id, status, PAGE_SIZE, offset_of(page_number))
+            .await?;
+    }
+    let offset = offset_of(page_number);
     let tz = current.timezone();
     let link = |page: u64| match status {
         Some(status) => format!("/posts?status={}&page={page}", status.as_str()),

@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod etags;
 mod helpers;
+mod hostile_input;
 mod ideas;
 mod idempotency;
 mod posts;

@@ -25,7 +25,7 @@ fn trials() -> usize {
     std::env::var("REVOCATION_TRIALS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(4)
+        .unwrap_or(20)
 }
 
 /// How one trial revokes the key.
