@@ -5,12 +5,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth::ApiKey;
+use crate::api::auth::{IdeasRead, IdeasWrite, PostsWrite, Scoped};
 use crate::api::error::{ApiError, AppJson};
 use crate::domain::idea::{IdeaFields, IdeaInput};
 use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::time::rfc3339;
-use crate::domain::Scope;
 use crate::keys::random_id;
 use crate::store::{Idea, StoreError};
 use crate::AppState;
@@ -169,10 +168,9 @@ pub struct IdeaList {
 )]
 pub async fn list_ideas(
     State(app): State<AppState>,
-    key: ApiKey,
     query: QueryParams,
+    key: Scoped<IdeasRead>,
 ) -> Result<AppJson<IdeaList>, ApiError> {
-    key.require(Scope::IdeasRead)?;
     query.only(&["tag", "limit", "offset"])?;
     let page = query.page()?;
     let found = app
@@ -200,10 +198,9 @@ pub async fn list_ideas(
 )]
 pub async fn get_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
+    key: Scoped<IdeasRead>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    key.require(Scope::IdeasRead)?;
     let idea = app.store.get_idea(&key.user_id, &id).await?;
     Ok(Tagged(StatusCode::OK, idea.into()))
 }
@@ -221,11 +218,9 @@ pub async fn get_idea(
 )]
 pub async fn create_idea(
     State(app): State<AppState>,
-    key: ApiKey,
-    body: Result<AppJson<CreateIdeaBody>, ApiError>,
+    key: Scoped<IdeasWrite>,
+    AppJson(body): AppJson<CreateIdeaBody>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
-    let AppJson(body) = body?;
     let fields = IdeaFields::create(body.into())?;
     let idea = app
         .store
@@ -262,13 +257,11 @@ pub async fn create_idea(
 )]
 pub async fn update_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
-    body: Result<AppJson<UpdateIdeaBody>, ApiError>,
+    key: Scoped<IdeasWrite>,
+    AppJson(body): AppJson<UpdateIdeaBody>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
-    let AppJson(body) = body?;
     let current = app.store.get_idea(&key.user_id, &id).await?;
     let fields = IdeaFields::update(&current.fields, body.into())?;
     // After validation: an invalid body is refused as such whatever the precondition.
@@ -308,11 +301,10 @@ pub async fn update_idea(
 )]
 pub async fn delete_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
+    key: Scoped<IdeasWrite>,
 ) -> Result<AppJson<Deleted>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
     let version = if if_match.is_present() {
         let current = app.store.get_idea(&key.user_id, &id).await?;
         if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
@@ -344,11 +336,9 @@ pub async fn delete_idea(
 )]
 pub async fn convert_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
+    key: Scoped<(IdeasWrite, PostsWrite)>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
-    key.require(Scope::PostsWrite)?;
     let idea = app.store.get_idea(&key.user_id, &id).await?;
     if let Some(post_id) = &idea.post_id {
         return Err(already_converted(post_id));

@@ -5,11 +5,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth::ApiKey;
+use crate::api::auth::{PostsDelete, PostsRead, PostsWrite, Scoped};
 use crate::api::error::{ApiError, AppJson};
 use crate::domain::post::{PostFields, PostInput, PostStatus};
 use crate::domain::time::rfc3339;
-use crate::domain::Scope;
 use crate::keys::random_id;
 use crate::store::{Post, StoreError};
 use crate::AppState;
@@ -166,10 +165,9 @@ pub struct Deleted {
 )]
 pub async fn list_posts(
     State(app): State<AppState>,
-    key: ApiKey,
     query: QueryParams,
+    key: Scoped<PostsRead>,
 ) -> Result<AppJson<PostList>, ApiError> {
-    key.require(Scope::PostsRead)?;
     query.only(&["status", "limit", "offset"])?;
     let status = query
         .get("status")
@@ -208,10 +206,9 @@ pub async fn list_posts(
 )]
 pub async fn get_post(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
+    key: Scoped<PostsRead>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::PostsRead)?;
     let post = app.store.get_post(&key.user_id, &id).await?;
     Ok(Tagged(StatusCode::OK, post.into()))
 }
@@ -231,11 +228,9 @@ pub async fn get_post(
 )]
 pub async fn create_post(
     State(app): State<AppState>,
-    key: ApiKey,
-    body: Result<AppJson<CreatePostBody>, ApiError>,
+    key: Scoped<PostsWrite>,
+    AppJson(body): AppJson<CreatePostBody>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::PostsWrite)?;
-    let AppJson(body) = body?;
     let now = app.clock.now();
     let fields = PostFields::create(body.into(), now)?;
     let post = app
@@ -273,13 +268,11 @@ pub async fn create_post(
 )]
 pub async fn update_post(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
-    body: Result<AppJson<UpdatePostBody>, ApiError>,
+    key: Scoped<PostsWrite>,
+    AppJson(body): AppJson<UpdatePostBody>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::PostsWrite)?;
-    let AppJson(body) = body?;
     let current = app.store.get_post(&key.user_id, &id).await?;
     if current.fields.status == PostStatus::Published {
         return Err(ApiError::conflict(
@@ -326,11 +319,10 @@ pub async fn update_post(
 )]
 pub async fn delete_post(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
+    key: Scoped<PostsDelete>,
 ) -> Result<AppJson<Deleted>, ApiError> {
-    key.require(Scope::PostsDelete)?;
     let version = if if_match.is_present() {
         let current = app.store.get_post(&key.user_id, &id).await?;
         if_match.check(&etag_of(&PostView::from(current.clone())))?;
