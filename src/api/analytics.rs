@@ -223,14 +223,12 @@ pub async fn post_analytics(
 ) -> Result<AppJson<PostAnalytics>, ApiError> {
     query.only(&["from", "to"])?;
     let post = app.store.get_post(&key.user_id, &id).await?;
-    let published_at = match (post.fields.status, post.published_at) {
-        (PostStatus::Published, Some(at)) => at,
-        _ => {
-            return Err(ApiError::conflict(
-                "POST_NOT_PUBLISHED",
-                "this post is not published yet, so it has no analytics",
-            ))
-        }
+    let (PostStatus::Published, Some(published_at)) = (post.fields.status, post.published_at)
+    else {
+        return Err(ApiError::conflict(
+            "POST_NOT_PUBLISHED",
+            "this post is not published yet, so it has no analytics",
+        ));
     };
     let published_day = from_millis(published_at).date_naive();
     let today = app.clock.now().date_naive();

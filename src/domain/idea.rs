@@ -172,7 +172,7 @@ mod tests {
             let listed = crate::domain::NOT_BLANK_PATTERN.contains(c) && !"[^-]".contains(c);
             let in_class =
                 listed || ('\t'..='\r').contains(&c) || ('\u{2000}'..='\u{200a}').contains(&c);
-            assert_eq!(c.is_whitespace(), in_class, "{:?}", c);
+            assert_eq!(c.is_whitespace(), in_class, "{c:?}");
         }
     }
 }

@@ -341,7 +341,7 @@ impl PostForm {
 }
 
 /// Places a validation error from the shared post rules next to its field.
-fn field_errors(err: PostError) -> PostErrors {
+fn field_errors(err: &PostError) -> PostErrors {
     let mut errors = PostErrors::default();
     match err {
         PostError::ContentMissing | PostError::ContentBlank | PostError::ContentTooLong { .. } => {
@@ -382,7 +382,7 @@ pub async fn create_post(
                 status: Some(form.status.clone()),
                 scheduled_at,
             };
-            PostFields::create(body, now).map_err(field_errors)
+            PostFields::create(body, now).map_err(|err| field_errors(&err))
         });
     let fields = match fields {
         Ok(fields) => fields,
@@ -444,7 +444,7 @@ pub async fn update_post(
                     status: Some(form.status.clone()),
                     scheduled_at,
                 };
-                PostFields::update(&post.fields, body, now).map_err(field_errors)
+                PostFields::update(&post.fields, body, now).map_err(|err| field_errors(&err))
             })
     };
     let saved = match fields {

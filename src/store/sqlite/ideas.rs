@@ -44,6 +44,10 @@ fn find_idea(conn: &Connection, user_id: &str, id: &str) -> rusqlite::Result<Opt
     .optional()
 }
 
+/// One user's ideas, all or those carrying the tag `?2`.
+const LIST_FILTER: &str = "user_id = ?1 AND (?2 IS NULL OR EXISTS (
+    SELECT 1 FROM json_each(ideas.tags) WHERE json_each.value = ?2))";
+
 #[async_trait]
 impl IdeaStore for SqliteStore {
     async fn insert_idea(
@@ -89,17 +93,15 @@ impl IdeaStore for SqliteStore {
     ) -> StoreResult<IdeaPage> {
         self.read(|conn| {
             let tx = conn.unchecked_transaction()?;
-            const FILTER: &str = "user_id = ?1 AND (?2 IS NULL OR EXISTS (
-                SELECT 1 FROM json_each(ideas.tags) WHERE json_each.value = ?2))";
             let ideas = tx
                 .prepare_cached(&format!(
-                    "SELECT {IDEA_COLUMNS} FROM ideas WHERE {FILTER}
+                    "SELECT {IDEA_COLUMNS} FROM ideas WHERE {LIST_FILTER}
                      ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
                 ))?
                 .query_map(params![user_id, tag, limit, offset], idea_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let total: i64 = tx
-                .prepare_cached(&format!("SELECT COUNT(*) FROM ideas WHERE {FILTER}"))?
+                .prepare_cached(&format!("SELECT COUNT(*) FROM ideas WHERE {LIST_FILTER}"))?
                 .query_row(params![user_id, tag], |row| row.get(0))?;
             tx.commit()?;
             Ok(IdeaPage {

@@ -11,7 +11,7 @@ use super::SqliteStore;
 
 fn scopes_from_sql(s: &str) -> rusqlite::Result<Scopes> {
     s.split(' ')
-        .map(|name| name.parse::<Scope>())
+        .map(str::parse::<Scope>)
         .collect::<Result<Scopes, _>>()
         .map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
