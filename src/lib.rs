@@ -72,7 +72,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(api::health::readyz))
         .merge(api::docs::router())
         .merge(web::routes())
-        .fallback(web::not_found);
+        .fallback(http::fallback);
     web::with_security_headers(http::with_common_layers(router)).with_state(state)
 }
 
