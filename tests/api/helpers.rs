@@ -30,43 +30,18 @@ pub struct TestApp {
     pub dir: TempDir,
 }
 
-/// Options for [`spawn_app_with`].
-pub struct Options {
-    pub per_minute: u32,
-    pub per_hour: u32,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            per_minute: 60,
-            per_hour: 1_000,
-        }
-    }
-}
-
-/// A server with the default limits.
+/// A server with the default configuration.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Options::default()).await
+    spawn_app_with(|_| {}).await
 }
 
-/// A server with the given options.
-pub async fn spawn_app_with(options: Options) -> TestApp {
-    spawn(options, false).await
-}
-
-/// A server that believes `X-Forwarded-Proto` / `X-Forwarded-For` (as behind a proxy).
-pub async fn spawn_app_trusting_proxy() -> TestApp {
-    spawn(Options::default(), true).await
-}
-
-async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
+/// A server whose configuration `configure` changes first (the database is the test's own).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    init_logs();
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("linkedgrow.db");
     let mut config = Config::new(DatabaseUrl::Sqlite(db_path.clone()));
-    config.rate_limit_per_minute = options.per_minute;
-    config.rate_limit_per_hour = options.per_hour;
-    config.trust_proxy = trust_proxy;
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new(start_time()));
     let state = AppState::from_config(&config, clock.clone()).unwrap();
     let store = state.store.clone();
@@ -81,6 +56,28 @@ async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
         db_path,
         dir,
     }
+}
+
+/// A server that believes `X-Forwarded-Proto` / `X-Forwarded-For` (as behind a proxy).
+pub async fn spawn_app_trusting_proxy() -> TestApp {
+    spawn_app_with(|config| config.trust_proxy = true).await
+}
+
+/// The server's log goes to the test output only when `TEST_LOG` is set (to a filter such as
+/// `debug`, or anything for `info`): quiet by default, one variable away when a test fails.
+fn init_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    let Ok(filter) = std::env::var("TEST_LOG") else {
+        return;
+    };
+    INIT.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .init();
+    });
 }
 
 impl TestApp {

@@ -1,15 +1,15 @@
 //! The database files themselves, after the API has been used.
 
-use crate::helpers::{spawn_app_with, Options};
+use crate::helpers::spawn_app_with;
 
 /// Size of one WAL frame: a 4 KiB page and its 24-byte header.
 const WAL_FRAME_BYTES: u64 = 4_096 + 24;
 
 #[tokio::test]
 async fn the_write_ahead_log_stays_bounded_under_a_stream_of_creates() {
-    let app = spawn_app_with(Options {
-        per_minute: 10_000,
-        per_hour: 10_000,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 10_000;
+        config.rate_limit_per_hour = 10_000;
     })
     .await;
     let key = app.full_key().await;
