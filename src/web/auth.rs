@@ -187,19 +187,24 @@ pub async fn sign_in(
         };
         page(status, &again)
     };
-    if let Some(wait) = throttle.retry_after(&form.email, &client.address, now) {
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed attempts. Wait {} before trying again.",
-                human_wait(wait)
-            ),
-        )?;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
-    }
+    // Counted before the password is checked, so simultaneous guesses cannot overdraw the
+    // budget; anything short of a success below counts as a failure.
+    let attempt = match throttle.reserve(&form.email, &client.address, now) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let mut response = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed attempts. Wait {} before trying again.",
+                    human_wait(wait)
+                ),
+            )?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return Ok(response);
+        }
+    };
     let user = match app.store.user_by_email(form.email.trim()).await {
         Ok(user) => Some(user),
         Err(StoreError::NotFound(_)) => None,
@@ -211,10 +216,10 @@ pub async fn sign_in(
     };
     let verified = verify_password(form.password.clone(), hash).await;
     let Some(user) = user.filter(|_| verified) else {
-        throttle.record_failure(&form.email, &client.address, now);
+        attempt.failed();
         return refuse(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
     };
-    throttle.record_success(&form.email);
+    attempt.succeeded();
     let session = start_session(&app, &user, &client).await?;
     let jar = jar.remove(removal(FORM_COOKIE)).add(session);
     Ok((jar, Redirect::to("/posts")).into_response())

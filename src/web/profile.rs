@@ -139,15 +139,17 @@ pub async fn change_password(
     let throttle = &app.web.throttle;
     let email = &current.user.email;
     // A stolen session must not become a way to guess the password quickly.
-    let current_error = if throttle.retry_after(email, &client.address, now).is_some() {
-        Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned())
-    } else {
-        let hash = app.store.password_hash(&current.user.id).await?;
-        if verify_password(form.current_password.clone(), hash).await {
-            None
-        } else {
-            throttle.record_failure(email, &client.address, now);
-            Some("That is not your current password.".to_owned())
+    let current_error = match throttle.reserve(email, &client.address, now) {
+        Err(_) => Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned()),
+        Ok(attempt) => {
+            let hash = app.store.password_hash(&current.user.id).await?;
+            if verify_password(form.current_password.clone(), hash).await {
+                attempt.succeeded();
+                None
+            } else {
+                attempt.failed();
+                Some("That is not your current password.".to_owned())
+            }
         }
     };
     let new_password = parse_new_password(&form.new_password);
