@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::admin::{parse_email, parse_user_name};
 use crate::auth::random_id;
-use crate::password::{hash_password, parse_new_password, verify_password};
+use crate::password::{parse_new_password, BUSY_RETRY_AFTER_SECS};
 use crate::store::{Plan, StoreError, User};
 use crate::AppState;
 
@@ -115,7 +115,7 @@ pub async fn create_owner(
         timezone: "UTC".into(),
         created_at: app.clock.now().timestamp_millis(),
     };
-    let hash = hash_password(password.clone()).await?;
+    let hash = app.web.passwords.hash(password.clone()).await?;
     match app.store.create_owner(&owner, &hash).await {
         Ok(()) => Ok(Redirect::to("/login?created=1").into_response()),
         // Another request created the owner between our check and our insert.
@@ -187,22 +187,23 @@ pub async fn sign_in(
         };
         page(status, &again)
     };
+    let wait = |seconds: u64, error: String| {
+        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, error)?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        Ok::<_, WebError>(response)
+    };
     // Counted before the password is checked, so simultaneous guesses cannot overdraw the
     // budget; anything short of a success below counts as a failure.
     let attempt = match throttle.reserve(&form.email, &client.address, now) {
         Ok(attempt) => attempt,
-        Err(wait) => {
-            let mut response = refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Too many failed attempts. Wait {} before trying again.",
-                    human_wait(wait)
-                ),
-            )?;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            return Ok(response);
+        Err(seconds) => {
+            let error = format!(
+                "Too many failed attempts. Wait {} before trying again.",
+                human_wait(seconds)
+            );
+            return wait(seconds, error);
         }
     };
     let user = match app.store.user_by_email(form.email.trim()).await {
@@ -214,7 +215,12 @@ pub async fn sign_in(
         Some(user) => app.store.password_hash(&user.id).await?,
         None => None,
     };
-    let verified = verify_password(form.password.clone(), hash).await;
+    let Ok(verified) = app.web.passwords.verify(form.password.clone(), hash).await else {
+        attempt.not_checked();
+        let error =
+            "The server is busy checking other sign-ins. Wait a few seconds, then try again.";
+        return wait(BUSY_RETRY_AFTER_SECS, error.into());
+    };
     let Some(user) = user.filter(|_| verified) else {
         attempt.failed();
         return refuse(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());

@@ -26,6 +26,7 @@ use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::password::PasswordWork;
 use crate::AppState;
 
 pub use error::WebError;
@@ -35,6 +36,8 @@ pub use error::WebError;
 pub struct WebState {
     /// Failed sign-ins per account and per client address.
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Password hashing and checking, a few at a time.
+    pub passwords: Arc<PasswordWork>,
     /// Forms that must take effect once (creating a key).
     pub submitted: Arc<once::SubmittedForms>,
     /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` come from a trusted proxy.
@@ -46,6 +49,7 @@ impl WebState {
     pub fn new(trust_proxy: bool) -> Self {
         Self {
             throttle: Arc::new(throttle::LoginThrottle::default()),
+            passwords: Arc::new(PasswordWork::per_core()),
             submitted: Arc::new(once::SubmittedForms::default()),
             trust_proxy,
         }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::admin::{parse_timezone, parse_user_name};
-use crate::password::{hash_password, parse_new_password, verify_password};
+use crate::password::parse_new_password;
 use crate::AppState;
 
 use super::render::{ok, page, Shell, WebForm};
@@ -143,12 +143,23 @@ pub async fn change_password(
         Err(_) => Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned()),
         Ok(attempt) => {
             let hash = app.store.password_hash(&current.user.id).await?;
-            if verify_password(form.current_password.clone(), hash).await {
-                attempt.succeeded();
-                None
-            } else {
-                attempt.failed();
-                Some("That is not your current password.".to_owned())
+            let verified = app
+                .web
+                .passwords
+                .verify(form.current_password.clone(), hash);
+            match verified.await {
+                Ok(true) => {
+                    attempt.succeeded();
+                    None
+                }
+                Ok(false) => {
+                    attempt.failed();
+                    Some("That is not your current password.".to_owned())
+                }
+                Err(busy) => {
+                    attempt.not_checked();
+                    return Err(busy.into());
+                }
             }
         }
     };
@@ -165,7 +176,7 @@ pub async fn change_password(
         let again = profile_page(&current, None, name, timezone, errors);
         return page(StatusCode::UNPROCESSABLE_ENTITY, &again);
     };
-    let hash = hash_password(new_password.clone()).await?;
+    let hash = app.web.passwords.hash(new_password.clone()).await?;
     app.store.set_password(&current.user.id, &hash, now).await?;
     app.store
         .delete_other_sessions(&current.user.id, &current.session.token_hash)
