@@ -169,7 +169,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_hour: args.rate_limit_per_hour,
         trust_proxy: args.trust_proxy,
     };
-    let state = AppState::from_config(&config, Arc::new(SystemClock))?;
+    let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

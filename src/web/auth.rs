@@ -61,7 +61,7 @@ pub async fn home(
             Err(_) => Ok(Redirect::to("/login").into_response()),
         };
     }
-    let (jar, csrf) = form_token(jar, &client);
+    let (jar, csrf) = form_token(&app, jar, &client);
     let setup = SetupPage {
         csrf,
         email: String::new(),
@@ -87,7 +87,7 @@ pub async fn create_owner(
     jar: CookieJar,
     WebForm(form): WebForm<SetupForm>,
 ) -> Result<Response, WebError> {
-    check_form_token(&jar, &form.csrf)?;
+    check_form_token(&app, &jar, &form.csrf)?;
     if app.store.count_users().await? > 0 {
         return Err(WebError::AlreadySetUp);
     }
@@ -149,7 +149,7 @@ pub async fn login_page(
     } else {
         None
     };
-    let (jar, csrf) = form_token(jar, &client);
+    let (jar, csrf) = form_token(&app, jar, &client);
     let login = LoginPage {
         csrf,
         email: String::new(),
@@ -175,7 +175,7 @@ pub async fn sign_in(
     client: ClientInfo,
     WebForm(form): WebForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    check_form_token(&jar, &form.csrf)?;
+    check_form_token(&app, &jar, &form.csrf)?;
     let now = app.clock.now().timestamp_millis();
     let throttle = &app.web.throttle;
     let refuse = |status: StatusCode, error: String| {

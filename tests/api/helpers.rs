@@ -69,7 +69,7 @@ async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
     config.rate_limit_per_hour = options.per_hour;
     config.trust_proxy = trust_proxy;
     let clock = Arc::new(ManualClock::new(start_time()));
-    let state = AppState::from_config(&config, clock.clone()).unwrap();
+    let state = AppState::from_config(&config, clock.clone()).await.unwrap();
     let store = state.store.clone();
     let web = state.web.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
