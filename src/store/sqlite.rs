@@ -1042,6 +1042,14 @@ impl Store for SqliteStore {
         Ok(deleted as u64)
     }
 
+    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64> {
+        let deleted = self.write(|conn| {
+            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+                .execute([user_id])
+        })?;
+        Ok(deleted as u64)
+    }
+
     async fn server_secret(&self, name: &str, fresh: &[u8], now: i64) -> StoreResult<Vec<u8>> {
         self.write(|conn| {
             // Instances starting together on a new database: the first insert wins, and every
