@@ -104,10 +104,10 @@ pub enum HashError {
 /// Each argon2id run takes 19 MiB and a core for tens of milliseconds, and needs no account:
 /// unknown emails are checked against a dummy hash. Unbounded, 96 simultaneous sign-ins took
 /// the server to 1.9 GiB. The work is CPU-bound, so running more at once than there are cores
-/// adds memory and latency but no throughput: one turn per core runs at a time, at least 2 and
-/// at most 4: at most 76 MiB of argon2 memory on any machine, and still dozens of checks a second,
-/// far above any real sign-in rate. Others wait up to [`MAX_WAIT`] in a bounded queue, and are
-/// otherwise turned away with [`Busy`].
+/// adds memory and latency but no throughput. So one turn per core runs at a time, at least 2
+/// and at most 4, which caps argon2's memory at 76 MiB on any machine and still allows dozens of
+/// checks a second, far above any real sign-in rate. Others wait up to [`MAX_WAIT`] in a
+/// bounded queue, and are otherwise turned away with [`Busy`].
 #[derive(Debug)]
 pub struct PasswordWork {
     permits: Arc<Semaphore>,

@@ -139,8 +139,8 @@ impl WebError {
                 StatusCode::TOO_MANY_REQUESTS,
                 page(
                     "The server is busy",
-                    "Too many sign-ins are being checked right now. Nothing was changed. Wait a \
-                     few seconds, then try again.",
+                    "Too many passwords are being checked right now. Nothing was changed. Wait \
+                     a few seconds, then try again.",
                     "/",
                     "Back to LinkedGrow",
                 ),
@@ -177,17 +177,17 @@ impl IntoResponse for WebError {
         if let Self::SignInRequired = self {
             return Redirect::to("/login").into_response();
         }
+        let retry_after = matches!(self, Self::Busy).then_some(BUSY_RETRY_AFTER_SECS);
         let (status, page) = self.page();
         let body = page.render().unwrap_or_else(|_| page.message.to_owned());
         let mut response = (status, axum::response::Html(body)).into_response();
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
-            );
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -143,11 +143,8 @@ pub async fn change_password(
         Err(_) => Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned()),
         Ok(attempt) => {
             let hash = app.store.password_hash(&current.user.id).await?;
-            let verified = app
-                .web
-                .passwords
-                .verify(form.current_password.clone(), hash);
-            match verified.await {
+            let password = form.current_password.clone();
+            match app.web.passwords.verify(password, hash).await {
                 Ok(true) => {
                     attempt.succeeded();
                     None

@@ -55,6 +55,10 @@ async fn simultaneous_guesses_at_one_account_check_at_most_five_passwords() {
         "{checked} passwords were checked: {answers:?}"
     );
     assert_eq!(app.web.passwords.checks(), checked as u64);
+    eprintln!(
+        "40 simultaneous guesses: {checked} password checks, {} answered 429",
+        answers.len() - checked
+    );
     assert!(
         answers
             .iter()
