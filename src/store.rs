@@ -347,4 +347,12 @@ pub trait Store: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Ends every session of the user except `keep_hash`; returns how many ended.
     async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> StoreResult<u64>;
+    /// Ends every session of the user; returns how many ended.
+    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64>;
+
+    // --- server secrets ---
+
+    /// The secret called `name`, the same for every instance on this database: the stored one,
+    /// or `fresh` (stored now) if there was none.
+    async fn server_secret(&self, name: &str, fresh: &[u8], now: i64) -> StoreResult<Vec<u8>>;
 }

@@ -37,6 +37,9 @@ fn migrations() -> Migrations<'static> {
             "../../migrations/sqlite/0002_ideas_analytics.sql"
         )),
         M::up(include_str!("../../migrations/sqlite/0003_web.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0004_server_secrets.sql"
+        )),
     ])
 }
 
@@ -1023,5 +1026,27 @@ impl Store for SqliteStore {
                 .execute(params![user_id, keep_hash])
         })?;
         Ok(deleted as u64)
+    }
+
+    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64> {
+        let deleted = self.write(|conn| {
+            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+                .execute([user_id])
+        })?;
+        Ok(deleted as u64)
+    }
+
+    async fn server_secret(&self, name: &str, fresh: &[u8], now: i64) -> StoreResult<Vec<u8>> {
+        self.write(|conn| {
+            // Instances starting together on a new database: the first insert wins, and every
+            // one of them reads the winner.
+            conn.prepare_cached(
+                "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+            )?
+            .execute(params![name, fresh, now])?;
+            conn.prepare_cached("SELECT value FROM server_secrets WHERE name = ?1")?
+                .query_row([name], |row| row.get(0))
+        })
     }
 }

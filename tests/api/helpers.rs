@@ -25,6 +25,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
+    /// The web app's in-memory state (the throttle, the password-work figures).
+    pub web: linkedgrow::web::WebState,
     pub db_path: PathBuf,
     pub dir: TempDir,
 }
@@ -67,8 +69,9 @@ async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
     config.rate_limit_per_hour = options.per_hour;
     config.trust_proxy = trust_proxy;
     let clock = Arc::new(ManualClock::new(start_time()));
-    let state = AppState::from_config(&config, clock.clone()).unwrap();
+    let state = AppState::from_config(&config, clock.clone()).await.unwrap();
     let store = state.store.clone();
+    let web = state.web.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(linkedgrow::serve(listener, state, std::future::pending()));
@@ -77,6 +80,7 @@ async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
         client: reqwest::Client::new(),
         clock,
         store,
+        web,
         db_path,
         dir,
     }
