@@ -174,17 +174,21 @@ impl From<&KeyRecord> for KeyView {
     }
 }
 
-/// Sets the password of the user with `email`, so they can sign in to the web app.
+/// Sets the password of the user with `email`, so they can sign in to the web app, and ends
+/// their web sessions: a reset after a stolen laptop must sign the thief out. Returns the user
+/// and how many sessions ended.
 pub async fn set_password(
     store: &dyn Store,
     email: &str,
     password: &str,
     now: i64,
-) -> anyhow::Result<User> {
+) -> anyhow::Result<(User, u64)> {
     let password = crate::password::parse_new_password(password)
         .map_err(|err| anyhow::anyhow!("the password is too weak or too long: {err}"))?;
     let user = find_user(store, email).await?;
     let hash = crate::password::hash_password(password).await?;
     store.set_password(&user.id, &hash, now).await?;
-    Ok(user)
+    // After the new hash is in place, so no one can sign in again with the old password.
+    let ended = store.delete_sessions(&user.id).await?;
+    Ok((user, ended))
 }

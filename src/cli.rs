@@ -73,7 +73,8 @@ enum UsersCommand {
         #[arg(long)]
         timezone: String,
     },
-    /// Set a user's web sign-in password, read from the first line of standard input.
+    /// Set a user's web sign-in password, read from the first line of standard input; signs
+    /// out every web session of theirs.
     SetPassword {
         #[arg(long)]
         email: String,
@@ -149,7 +150,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         database,
         ..args.config
     };
-    let state = AppState::from_config(&config, Arc::new(SystemClock))?;
+    let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -235,8 +236,13 @@ async fn users(store: &dyn Store, command: UsersCommand, now: i64) -> anyhow::Re
         }
         UsersCommand::SetPassword { email } => {
             let password = read_password_line()?;
-            let user = admin::set_password(store, &email, &password, now).await?;
-            println!("{} can now sign in to the web app", user.email);
+            let (user, ended) = admin::set_password(store, &email, &password, now).await?;
+            let sessions = if ended == 1 { "session" } else { "sessions" };
+            println!(
+                "{} can now sign in to the web app with the new password; \
+                 {ended} web {sessions} signed out",
+                user.email
+            );
         }
     }
     Ok(())

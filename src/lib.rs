@@ -15,6 +15,7 @@ pub mod web;
 use std::future::Future;
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -43,16 +44,27 @@ pub struct AppState {
 
 impl AppState {
     /// The production state for `config`, with the given clock.
-    pub fn from_config(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn from_config(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         config.validate()?;
+        let store = open_store(&config.database)?;
+        let mut fresh = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
+        let now = clock.now().timestamp_millis();
+        let secret = store
+            .server_secret(web::form_tokens::SECRET_NAME, &fresh, now)
+            .await
+            .context("cannot read the server secret from the database")?;
         Ok(Self {
-            store: open_store(&config.database)?,
+            store,
             clock,
             limiter: Arc::new(InProcessLimiter::new(
                 config.rate_limit_per_minute,
                 config.rate_limit_per_hour,
             )),
-            web: web::WebState::new(config.trust_proxy),
+            web: web::WebState::new(
+                config.trust_proxy,
+                web::form_tokens::FormTokens::new(secret),
+            ),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The storage interface. Handlers see only these traits; all SQL lives in `store/`.
 //!
-//! One sub-trait per area (users, keys, posts, ideas, metrics, idempotency, sessions), each in
+//! One sub-trait per area (users, keys, posts, ideas, metrics, idempotency, sessions, secrets), each in
 //! its own file with its records, and [`Store`], which is all of them: handlers hold an
 //! `Arc<dyn Store>`. Each backend (`sqlite/`) implements the areas in a file apiece, and runs
 //! the one conformance suite (`conformance.rs`) that says what every backend must do.
@@ -12,6 +12,7 @@ mod idempotency;
 mod keys;
 mod metrics;
 mod posts;
+mod secrets;
 mod sessions;
 pub mod sqlite;
 mod users;
@@ -23,6 +24,7 @@ pub use idempotency::{IdempotencyBegin, IdempotencyStore, StoredResponse};
 pub use keys::{KeyAuth, KeyRecord, KeyStore, NewKey};
 pub use metrics::MetricStore;
 pub use posts::{Post, PostPage, PostStore};
+pub use secrets::SecretStore;
 pub use sessions::{SessionRecord, SessionStore};
 pub use users::{User, UserStore};
 
@@ -53,6 +55,7 @@ pub trait Store:
     + MetricStore
     + IdempotencyStore
     + SessionStore
+    + SecretStore
     + Send
     + Sync
 {

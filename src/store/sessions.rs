@@ -33,4 +33,6 @@ pub trait SessionStore: Send + Sync {
 
     /// Ends every session of the user except `keep_hash`; returns how many ended.
     async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> StoreResult<u64>;
+    /// Ends every session of the user; returns how many ended.
+    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64>;
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::admin::{parse_email, parse_user_name};
 use crate::domain::Plan;
 use crate::keys::random_id;
-use crate::password::{hash_password, parse_new_password, verify_password};
+use crate::password::{parse_new_password, BUSY_RETRY_AFTER_SECS};
 use crate::store::{StoreError, User};
 use crate::AppState;
 
@@ -62,7 +62,7 @@ pub async fn home(
             Err(_) => Ok(Redirect::to("/login").into_response()),
         };
     }
-    let (jar, csrf) = form_token(jar, &client);
+    let (jar, csrf) = form_token(&app, jar, &client);
     let setup = SetupPage {
         csrf,
         email: String::new(),
@@ -88,7 +88,7 @@ pub async fn create_owner(
     jar: CookieJar,
     WebForm(form): WebForm<SetupForm>,
 ) -> Result<Response, WebError> {
-    check_form_token(&jar, &form.csrf)?;
+    check_form_token(&app, &jar, &form.csrf)?;
     if app.store.count_users().await? > 0 {
         return Err(WebError::AlreadySetUp);
     }
@@ -116,7 +116,7 @@ pub async fn create_owner(
         timezone: "UTC".into(),
         created_at: app.clock.now().timestamp_millis(),
     };
-    let hash = hash_password(password.clone()).await?;
+    let hash = app.web.passwords.hash(password.clone()).await?;
     match app.store.create_owner(&owner, &hash).await {
         Ok(()) => Ok(Redirect::to("/login?created=1").into_response()),
         // Another request created the owner between our check and our insert.
@@ -150,7 +150,7 @@ pub async fn login_page(
     } else {
         None
     };
-    let (jar, csrf) = form_token(jar, &client);
+    let (jar, csrf) = form_token(&app, jar, &client);
     let login = LoginPage {
         csrf,
         email: String::new(),
@@ -176,7 +176,7 @@ pub async fn sign_in(
     client: ClientInfo,
     WebForm(form): WebForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    check_form_token(&jar, &form.csrf)?;
+    check_form_token(&app, &jar, &form.csrf)?;
     let now = app.clock.now().timestamp_millis();
     let throttle = &app.web.throttle;
     let refuse = |status: StatusCode, error: String| {
@@ -188,19 +188,25 @@ pub async fn sign_in(
         };
         page(status, &again)
     };
-    if let Some(wait) = throttle.retry_after(&form.email, &client.address, now) {
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed attempts. Wait {} before trying again.",
-                human_wait(wait)
-            ),
-        )?;
+    let wait = |seconds: u64, error: String| {
+        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, error)?;
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
-    }
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        Ok::<_, WebError>(response)
+    };
+    // Counted before the password is checked, so simultaneous guesses cannot overdraw the
+    // budget; anything short of a success below counts as a failure.
+    let attempt = match throttle.reserve(&form.email, &client.address, now) {
+        Ok(attempt) => attempt,
+        Err(seconds) => {
+            let error = format!(
+                "Too many failed attempts. Wait {} before trying again.",
+                human_wait(seconds)
+            );
+            return wait(seconds, error);
+        }
+    };
     let user = match app.store.user_by_email(form.email.trim()).await {
         Ok(user) => Some(user),
         Err(StoreError::NotFound(_)) => None,
@@ -210,12 +216,17 @@ pub async fn sign_in(
         Some(user) => app.store.password_hash(&user.id).await?,
         None => None,
     };
-    let verified = verify_password(form.password.clone(), hash).await;
+    let Ok(verified) = app.web.passwords.verify(form.password.clone(), hash).await else {
+        attempt.not_checked();
+        let error =
+            "The server is busy checking other sign-ins. Wait a few seconds, then try again.";
+        return wait(BUSY_RETRY_AFTER_SECS, error.into());
+    };
     let Some(user) = user.filter(|_| verified) else {
-        throttle.record_failure(&form.email, &client.address, now);
+        attempt.failed();
         return refuse(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
     };
-    throttle.record_success(&form.email);
+    attempt.succeeded();
     let session = start_session(&app, &user, &client).await?;
     let jar = jar.remove(removal(FORM_COOKIE)).add(session);
     Ok((jar, Redirect::to("/posts")).into_response())

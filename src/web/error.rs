@@ -4,6 +4,7 @@ use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::password::{Busy, HashError, BUSY_RETRY_AFTER_SECS};
 use crate::store::StoreError;
 
 /// Every way a page request can fail.
@@ -27,6 +28,9 @@ pub enum WebError {
     /// The first-run form after the owner exists.
     #[error("the owner account already exists")]
     AlreadySetUp,
+    /// The server has as much password work under way as it takes.
+    #[error("too many password checks at once")]
+    Busy,
     /// The request is malformed in a way no form of ours produces.
     #[error("{0}")]
     BadRequest(String),
@@ -40,6 +44,21 @@ impl From<StoreError> for WebError {
         match err {
             StoreError::NotFound(_) => Self::NotFound,
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<Busy> for WebError {
+    fn from(_: Busy) -> Self {
+        Self::Busy
+    }
+}
+
+impl From<HashError> for WebError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy(_) => Self::Busy,
+            HashError::Failed(err) => Self::Internal(err),
         }
     }
 }
@@ -116,6 +135,16 @@ impl WebError {
                     "Sign in",
                 ),
             ),
+            Self::Busy => (
+                StatusCode::TOO_MANY_REQUESTS,
+                page(
+                    "The server is busy",
+                    "Too many passwords are being checked right now. Nothing was changed. Wait \
+                     a few seconds, then try again.",
+                    "/",
+                    "Back to LinkedGrow",
+                ),
+            ),
             Self::BadRequest(_) => (
                 StatusCode::BAD_REQUEST,
                 page(
@@ -148,12 +177,18 @@ impl IntoResponse for WebError {
         if let Self::SignInRequired = self {
             return Redirect::to("/login").into_response();
         }
+        let retry_after = matches!(self, Self::Busy).then_some(BUSY_RETRY_AFTER_SECS);
         let (status, page) = self.page();
         let body = page.render().unwrap_or_else(|_| page.message.to_owned());
         let mut response = (status, axum::response::Html(body)).into_response();
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

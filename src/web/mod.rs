@@ -8,6 +8,7 @@ mod api_keys;
 mod assets;
 mod auth;
 mod error;
+pub mod form_tokens;
 pub mod once;
 mod placeholders;
 mod posts;
@@ -25,6 +26,7 @@ use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::password::PasswordWork;
 use crate::AppState;
 
 pub use error::WebError;
@@ -34,6 +36,10 @@ pub use error::WebError;
 pub struct WebState {
     /// Failed sign-ins per account and per client address.
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Password hashing and checking, a few at a time.
+    pub passwords: Arc<PasswordWork>,
+    /// Signs and checks the signed-out forms' CSRF cookie.
+    pub form_tokens: form_tokens::FormTokens,
     /// Forms that must take effect once (creating a key).
     pub submitted: Arc<once::SubmittedForms>,
     /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` come from a trusted proxy.
@@ -41,10 +47,12 @@ pub struct WebState {
 }
 
 impl WebState {
-    /// Fresh state; `trust_proxy` as configured.
-    pub fn new(trust_proxy: bool) -> Self {
+    /// Fresh state; `trust_proxy` as configured, form tokens signed with the server secret.
+    pub fn new(trust_proxy: bool, form_tokens: form_tokens::FormTokens) -> Self {
         Self {
+            form_tokens,
             throttle: Arc::new(throttle::LoginThrottle::default()),
+            passwords: Arc::new(PasswordWork::per_core()),
             submitted: Arc::new(once::SubmittedForms::default()),
             trust_proxy,
         }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::admin::{parse_timezone, parse_user_name};
-use crate::password::{hash_password, parse_new_password, verify_password};
+use crate::password::parse_new_password;
 use crate::AppState;
 
 use super::render::{ok, page, Shell, WebForm};
@@ -139,15 +139,25 @@ pub async fn change_password(
     let throttle = &app.web.throttle;
     let email = &current.user.email;
     // A stolen session must not become a way to guess the password quickly.
-    let current_error = if throttle.retry_after(email, &client.address, now).is_some() {
-        Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned())
-    } else {
-        let hash = app.store.password_hash(&current.user.id).await?;
-        if verify_password(form.current_password.clone(), hash).await {
-            None
-        } else {
-            throttle.record_failure(email, &client.address, now);
-            Some("That is not your current password.".to_owned())
+    let current_error = match throttle.reserve(email, &client.address, now) {
+        Err(_) => Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned()),
+        Ok(attempt) => {
+            let hash = app.store.password_hash(&current.user.id).await?;
+            let password = form.current_password.clone();
+            match app.web.passwords.verify(password, hash).await {
+                Ok(true) => {
+                    attempt.succeeded();
+                    None
+                }
+                Ok(false) => {
+                    attempt.failed();
+                    Some("That is not your current password.".to_owned())
+                }
+                Err(busy) => {
+                    attempt.not_checked();
+                    return Err(busy.into());
+                }
+            }
         }
     };
     let new_password = parse_new_password(&form.new_password);
@@ -163,7 +173,7 @@ pub async fn change_password(
         let again = profile_page(&current, None, name, timezone, errors);
         return page(StatusCode::UNPROCESSABLE_ENTITY, &again);
     };
-    let hash = hash_password(new_password.clone()).await?;
+    let hash = app.web.passwords.hash(new_password.clone()).await?;
     app.store.set_password(&current.user.id, &hash, now).await?;
     app.store
         .delete_other_sessions(&current.user.id, &current.session.token_hash)

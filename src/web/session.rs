@@ -4,8 +4,8 @@
 //! `SameSite=Lax` cookie (`Secure` when the request came over HTTPS); the database keeps only
 //! its SHA-256. Each session also has a random CSRF token that every form of that session
 //! sends back (synchronizer token). The two forms used before signing in (first run and sign
-//! in) use a double-submit token instead: a random value in a `SameSite=Strict` cookie that
-//! the form must repeat.
+//! in) use a double-submit token instead: a value in a `SameSite=Strict` cookie that the form
+//! must repeat, signed by the server (see [`super::form_tokens`]) so a planted one is refused.
 
 use std::net::SocketAddr;
 
@@ -125,12 +125,15 @@ pub fn removal(name: &'static str) -> Cookie<'static> {
     Cookie::build((name, "")).path("/").build()
 }
 
-/// The signed-out forms' CSRF token: the one in the cookie, or a new one to set.
-pub fn form_token(jar: CookieJar, client: &ClientInfo) -> (CookieJar, String) {
+/// The signed-out forms' CSRF token: the one in the cookie if the server made it and it has
+/// time left, or a new one to set.
+pub fn form_token(app: &AppState, jar: CookieJar, client: &ClientInfo) -> (CookieJar, String) {
+    let now = app.clock.now().timestamp_millis();
+    let tokens = &app.web.form_tokens;
     match jar.get(FORM_COOKIE).map(|c| c.value().to_owned()) {
-        Some(token) if token.len() == 43 => (jar, token),
+        Some(token) if tokens.is_fresh(&token, now) => (jar, token),
         _ => {
-            let token = random_token();
+            let token = tokens.issue(now);
             let jar = jar.add(cookie(
                 FORM_COOKIE,
                 token.clone(),
@@ -142,10 +145,17 @@ pub fn form_token(jar: CookieJar, client: &ClientInfo) -> (CookieJar, String) {
     }
 }
 
-/// Refuses a signed-out form whose token does not repeat the cookie's.
-pub fn check_form_token(jar: &CookieJar, sent: &str) -> Result<(), WebError> {
+/// Refuses a signed-out form whose token does not repeat the cookie's, or whose cookie the
+/// server did not make (or made too long ago).
+pub fn check_form_token(app: &AppState, jar: &CookieJar, sent: &str) -> Result<(), WebError> {
     let expected = jar.get(FORM_COOKIE).map(|c| c.value()).unwrap_or("");
-    check_csrf(expected, sent)
+    check_csrf(expected, sent)?;
+    let now = app.clock.now().timestamp_millis();
+    if app.web.form_tokens.is_valid(expected, now) {
+        Ok(())
+    } else {
+        Err(WebError::Csrf)
+    }
 }
 
 /// The signed-in user of a request; pages that take it send everyone else to sign in.

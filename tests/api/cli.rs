@@ -341,7 +341,7 @@ fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> std::process::
 }
 
 /// A `linkedgrow serve` process on an ephemeral port, and its address.
-fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
+pub(crate) fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
     serve_logging_to(database_url, extra, Stdio::null())
 }
 

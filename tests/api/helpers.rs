@@ -26,6 +26,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
+    /// The web app's in-memory state (the throttle, the password-work figures).
+    pub web: linkedgrow::web::WebState,
     pub db_path: PathBuf,
     pub dir: TempDir,
 }
@@ -43,8 +45,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::new(DatabaseUrl::Sqlite(db_path.clone()));
     configure(&mut config);
     let clock = Arc::new(ManualClock::new(start_time()));
-    let state = AppState::from_config(&config, clock.clone()).unwrap();
+    let state = AppState::from_config(&config, clock.clone()).await.unwrap();
     let store = state.store.clone();
+    let web = state.web.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(linkedgrow::serve(listener, state, std::future::pending()));
@@ -53,6 +56,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         client: reqwest::Client::new(),
         clock,
         store,
+        web,
         db_path,
         dir,
     }

@@ -19,6 +19,7 @@ mod scopes;
 mod storage;
 mod web;
 mod web_browser;
+mod web_burst;
 mod web_client;
 mod web_keys;
 mod web_posts;

@@ -362,6 +362,103 @@ async fn forms_without_the_right_csrf_token_are_refused() {
     let _ = alice.page("/settings/api").await;
 }
 
+#[tokio::test]
+async fn a_planted_form_cookie_is_refused_and_only_the_servers_own_works() {
+    let app = spawn_app().await;
+    // Someone who can set cookies for the site plants a value of their choosing and sends
+    // the same value in the form: no double-submit check alone can tell.
+    let chosen = "planted-by-someone-else-planted-by-someone1";
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let planted = |path: &str, form: &[(&str, &str)]| {
+        client
+            .post(app.url(path))
+            .header("cookie", format!("lg_form={chosen}"))
+            .form(form)
+            .send()
+    };
+    let response = planted(
+        "/setup",
+        &[
+            ("csrf", chosen),
+            ("email", &owner_email()),
+            ("name", "Mallory"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.store.count_users().await.unwrap(), 0);
+
+    let user = user_with_password(&app, Plan::Business).await;
+    let response = planted(
+        "/login",
+        &[
+            ("csrf", chosen),
+            ("email", &user.email),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookies(&response)
+        .iter()
+        .all(|c| !c.starts_with("lg_session=")));
+
+    // A page load replaces a planted cookie with one the server signed, and that one works.
+    let web = WebClient::new(&app);
+    let response = web
+        .client
+        .get(app.url("/login"))
+        .header("cookie", format!("lg_form={chosen}"))
+        .send()
+        .await
+        .unwrap();
+    let issued = set_cookies(&response);
+    assert!(
+        issued
+            .iter()
+            .any(|c| c.starts_with("lg_form=") && !c.contains(chosen)),
+        "{issued:?}"
+    );
+    web.sign_in(&user.email, PASSWORD).await;
+
+    // A genuine token ages out: after 12 hours the form is refused, a reload gets a new one.
+    let later = WebClient::new(&app);
+    let csrf = later.csrf("/login").await;
+    app.clock.advance(chrono::Duration::hours(12));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", &user.email),
+        ("password", PASSWORD),
+    ];
+    let response = later.post("/login", &form).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    later.sign_in(&user.email, PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_form_token_secret_outlives_a_restart_and_is_shared_by_instances() {
+    use linkedgrow::config::{Config, DatabaseUrl};
+    use linkedgrow::AppState;
+
+    let app = spawn_app().await;
+    let token = app.web.form_tokens.issue(app.now_ms());
+    // Another instance (or this one restarted) on the same database accepts it.
+    let config = Config::new(DatabaseUrl::Sqlite(app.db_path.clone()));
+    let other = AppState::from_config(&config, app.clock.clone())
+        .await
+        .unwrap();
+    assert!(other.web.form_tokens.is_valid(&token, app.now_ms()));
+    // Another database has its own secret.
+    let elsewhere = spawn_app().await;
+    assert!(!elsewhere.web.form_tokens.is_valid(&token, app.now_ms()));
+}
+
 fn assert_security_headers(response: &reqwest::Response) {
     let headers = response.headers();
     let path = response.url().path();

@@ -3,7 +3,7 @@
 use linkedgrow::domain::Plan;
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 use crate::web_client::{csrf_in, location, signed_in, try_sign_in, WebClient, PASSWORD};
 
 #[tokio::test]
@@ -109,36 +109,38 @@ async fn the_profile_saves_a_name_and_a_listed_timezone() {
     assert!(html.contains("Ada L."));
 }
 
-#[tokio::test]
-async fn set_password_on_the_command_line_lets_a_cli_user_sign_in() {
+/// Runs `linkedgrow users set-password` for `email` with `input` on standard input.
+fn set_password_cli(app: &TestApp, email: &str, input: &str) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
 
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
+        .args(["users", "set-password", "--email", email])
+        .env("LINKEDGROW_DATABASE_URL", app.database_url())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn set_password_on_the_command_line_lets_a_cli_user_sign_in() {
     let app = spawn_app().await;
     let user = app.create_user(Plan::Business).await;
-    let run = |password: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
-            .args(["users", "set-password", "--email", &user.email])
-            .env("LINKEDGROW_DATABASE_URL", app.database_url())
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(password.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
-    let short = run("short\n");
+    let short = set_password_cli(&app, &user.email, "short\n");
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
 
-    let output = run("a long enough password\n");
+    let output = set_password_cli(&app, &user.email, "a long enough password\n");
     assert!(
         output.status.success(),
         "{}",
@@ -147,4 +149,30 @@ async fn set_password_on_the_command_line_lets_a_cli_user_sign_in() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("can now sign in"));
     let web = WebClient::new(&app);
     web.sign_in(&user.email, "a long enough password").await;
+}
+
+#[tokio::test]
+async fn a_password_reset_on_the_command_line_signs_out_every_session() {
+    let app = spawn_app().await;
+    let (laptop, user) = signed_in(&app, Plan::Business).await;
+    let phone = WebClient::new(&app);
+    phone.sign_in(&user.email, PASSWORD).await;
+    let _ = laptop.page("/posts").await;
+
+    let output = set_password_cli(&app, &user.email, "a new password after the theft\n");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("2 web sessions signed out"), "{stdout}");
+    for web in [&laptop, &phone] {
+        let response = web.get("/posts").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/login");
+    }
+    phone
+        .sign_in(&user.email, "a new password after the theft")
+        .await;
 }

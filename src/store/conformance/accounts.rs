@@ -111,4 +111,27 @@ pub async fn sessions_end_by_expiry_sign_out_and_password_change(db: &dyn TestDa
         store.session_user("b1", NOW).await.unwrap().is_some(),
         "another user's session is not touched"
     );
+    store.insert_session(&session("a4", &ada)).await.unwrap();
+    assert_eq!(store.delete_sessions(&ada.id).await.unwrap(), 2);
+    assert_eq!(store.session_user("a1", NOW).await.unwrap(), None);
+    assert!(store.session_user("b1", NOW).await.unwrap().is_some());
+}
+
+pub async fn a_server_secret_is_made_once_and_shared(db: &dyn TestDatabase) {
+    let first = db.store();
+    let kept = first.server_secret("form", b"one", NOW).await.unwrap();
+    assert_eq!(kept, b"one");
+    let again = first.server_secret("form", b"two", NOW).await.unwrap();
+    assert_eq!(again, b"one", "a stored secret is never replaced");
+    let other_instance = db.second_handle();
+    let shared = other_instance
+        .server_secret("form", b"three", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        shared, b"one",
+        "every instance on the database reads the same secret"
+    );
+    let other_name = first.server_secret("other", b"four", NOW).await.unwrap();
+    assert_eq!(other_name, b"four");
 }

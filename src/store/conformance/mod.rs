@@ -37,6 +37,7 @@ macro_rules! conformance_tests {
             users_are_found_by_id_and_by_email_in_any_case,
             the_owner_is_created_only_on_an_empty_database,
             sessions_end_by_expiry_sign_out_and_password_change,
+            a_server_secret_is_made_once_and_shared,
             keys_are_listed_oldest_first_and_only_their_owners,
             a_revocation_through_a_second_handle_is_seen_by_the_next_lookup,
             key_use_is_recorded_at_most_once_per_window,

@@ -12,6 +12,7 @@ mod keys;
 mod metrics;
 mod posts;
 mod rows;
+mod secrets;
 mod sessions;
 mod users;
 
@@ -42,6 +43,9 @@ fn migrations() -> Migrations<'static> {
             "../../../migrations/sqlite/0002_ideas_analytics.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/0003_web.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0004_server_secrets.sql"
+        )),
     ])
 }
 

@@ -79,4 +79,12 @@ impl SessionStore for SqliteStore {
         })?;
         Ok(deleted as u64)
     }
+
+    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64> {
+        let deleted = self.write(|conn| {
+            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+                .execute([user_id])
+        })?;
+        Ok(deleted as u64)
+    }
 }
