@@ -137,12 +137,7 @@ impl TestApp {
 
     /// Creates an idea with `body` and returns its JSON.
     pub async fn create_idea(&self, key: &str, body: Value) -> Value {
-        let response = self
-            .request(Method::POST, "/api/v1/ideas", key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = self.as_key(key).post_json("/api/v1/ideas", &body).await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
     }
@@ -179,23 +174,59 @@ impl TestApp {
         key: &str,
         body: Option<Value>,
     ) -> Response {
-        let mut request = self.request(method, path, key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap()
+        self.as_key(key).send(method, path, body.as_ref()).await
     }
 
     /// Creates a post with `content` and returns its JSON.
     pub async fn create_post(&self, key: &str, content: &str) -> Value {
-        let response = self
-            .request(Method::POST, "/api/v1/posts", key)
-            .json(&serde_json::json!({ "content": content }))
-            .send()
-            .await
-            .unwrap();
+        let body = serde_json::json!({ "content": content });
+        let response = self.as_key(key).post_json("/api/v1/posts", &body).await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
+    }
+}
+
+/// Requests that all carry one API key: `app.as_key(&key).get("/api/v1/posts")`.
+pub struct KeyClient<'a> {
+    app: &'a TestApp,
+    key: &'a str,
+}
+
+impl TestApp {
+    /// A client sending every request with `key` as its bearer token.
+    pub fn as_key<'a>(&'a self, key: &'a str) -> KeyClient<'a> {
+        KeyClient { app: self, key }
+    }
+}
+
+impl KeyClient<'_> {
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// Any method, with an optional JSON body.
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut request = self.app.request(method, path, self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
     }
 }
 
