@@ -8,9 +8,9 @@ use std::io::{BufWriter, Write};
 use chrono::Utc;
 use clap::Parser;
 use linkedgrow::admin;
-use linkedgrow::auth::random_id;
 use linkedgrow::config::DatabaseUrl;
 use linkedgrow::domain::post::{PostFields, PostStatus};
+use linkedgrow::keys::random_id;
 
 /// Seeds posts for an existing user.
 #[derive(Debug, Parser)]

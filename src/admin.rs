@@ -4,9 +4,10 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{generate_key, random_id, Scopes};
 use crate::domain::time::rfc3339;
-use crate::store::{KeyRecord, NewKey, Plan, Store, User};
+use crate::domain::{Plan, Scopes};
+use crate::keys::{generate_key, random_id};
+use crate::store::{KeyRecord, NewKey, Store, User};
 
 /// A key name: 1–100 characters, not blank.
 pub fn parse_key_name(name: &str) -> Result<String, String> {

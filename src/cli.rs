@@ -6,10 +6,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use linkedgrow::admin::{self, KeyView};
-use linkedgrow::auth::{Scope, Scopes};
 use linkedgrow::clock::{Clock, SystemClock};
-use linkedgrow::config::{Config, DatabaseUrl};
-use linkedgrow::store::{Plan, Store};
+use linkedgrow::config::{Config, DatabaseArgs, DatabaseUrl};
+use linkedgrow::domain::{Plan, Scope, Scopes};
+use linkedgrow::store::Store;
 use linkedgrow::AppState;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
@@ -19,14 +19,8 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "linkedgrow", version, about)]
 pub struct Cli {
-    /// The database: sqlite://PATH (relative like ./data/linkedgrow.db, or absolute like /var/lib/linkedgrow/db.sqlite).
-    #[arg(
-        long,
-        env = "LINKEDGROW_DATABASE_URL",
-        default_value = "sqlite://./data/linkedgrow.db",
-        global = true
-    )]
-    database_url: DatabaseUrl,
+    #[command(flatten)]
+    database: DatabaseArgs,
 
     #[command(subcommand)]
     command: Command,
@@ -46,19 +40,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// The address to listen on.
-    #[arg(long, env = "LINKEDGROW_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// Requests one key may make in any rolling 60 seconds.
-    #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
-    rate_limit_per_minute: u32,
-    /// Requests one key may make in any rolling hour.
-    #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_HOUR", default_value_t = 1_000)]
-    rate_limit_per_hour: u32,
-    /// Believe X-Forwarded-Proto and X-Forwarded-For from a reverse proxy in front (set only
-    /// when every request comes through one): HTTPS there makes the session cookie Secure.
-    #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
-    trust_proxy: bool,
+    #[command(flatten)]
+    config: Config,
     /// On an empty database, create a demo Business user and print an API key with every scope.
     #[arg(long)]
     demo: bool,
@@ -150,13 +133,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
     let clock = SystemClock;
     match cli.command {
-        Command::Serve(args) => serve(cli.database_url, args).await,
+        Command::Serve(args) => serve(cli.database.url, args).await,
         Command::Users(command) => {
-            let store = linkedgrow::open_store(&cli.database_url)?;
+            let store = linkedgrow::open_store(&cli.database.url)?;
             users(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
         Command::Keys(command) => {
-            let store = linkedgrow::open_store(&cli.database_url)?;
+            let store = linkedgrow::open_store(&cli.database.url)?;
             keys(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
     }
@@ -165,10 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     let config = Config {
         database,
-        listen: args.listen,
-        rate_limit_per_minute: args.rate_limit_per_minute,
-        rate_limit_per_hour: args.rate_limit_per_hour,
-        trust_proxy: args.trust_proxy,
+        ..args.config
     };
     let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;

@@ -1,9 +1,11 @@
-//! One typed configuration, read from flags or `LINKEDGROW_*` environment variables.
+//! One typed configuration, read from flags or `LINKEDGROW_*` environment variables; each
+//! setting's flag, variable and default are declared once, on the field.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::bail;
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
 
 /// Where the data lives, parsed from `LINKEDGROW_DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,32 +35,66 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-/// Everything the server needs to run.
-#[derive(Debug, Clone)]
+/// Where the data lives unless a flag or `LINKEDGROW_DATABASE_URL` says otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/linkedgrow.db";
+
+/// The database every command opens: a global flag of the CLI.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// The database: sqlite://PATH (relative like ./data/linkedgrow.db, or absolute like /var/lib/linkedgrow/db.sqlite).
+    #[arg(
+        long = "database-url",
+        value_name = "DATABASE_URL",
+        env = "LINKEDGROW_DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        global = true
+    )]
+    pub url: DatabaseUrl,
+}
+
+/// Everything the server needs to run: each setting's flag, environment variable and default
+/// are declared here, and `linkedgrow serve` flattens them into its arguments.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Where the data lives.
+    /// Where the data lives (the global `--database-url`, see [`DatabaseArgs`]).
+    #[arg(skip = DatabaseUrl::default())]
     pub database: DatabaseUrl,
-    /// The address the HTTP server binds.
+    /// The address to listen on.
+    #[arg(long, env = "LINKEDGROW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Requests a key may make in any rolling 60 seconds.
+    /// Requests one key may make in any rolling 60 seconds.
+    #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
     pub rate_limit_per_minute: u32,
-    /// Requests a key may make in any rolling 3,600 seconds.
+    /// Requests one key may make in any rolling hour.
+    #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_HOUR", default_value_t = 1_000)]
     pub rate_limit_per_hour: u32,
-    /// Whether a reverse proxy in front sets `X-Forwarded-Proto` and `X-Forwarded-For`; only
-    /// then are they believed (for the `Secure` cookie flag and the client address).
+    /// Believe X-Forwarded-Proto and X-Forwarded-For from a reverse proxy in front (set only
+    /// when every request comes through one): HTTPS there makes the session cookie Secure.
+    #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
     pub trust_proxy: bool,
 }
 
+impl Default for DatabaseUrl {
+    fn default() -> Self {
+        DEFAULT_DATABASE_URL
+            .parse()
+            .expect("the default database URL parses")
+    }
+}
+
 impl Config {
-    /// A configuration with the documented defaults for everything but the database.
+    /// The defaults the flags declare (not the environment's) for everything but the database.
     pub fn new(database: DatabaseUrl) -> Self {
-        Self {
-            database,
-            listen: "127.0.0.1:8080".parse().expect("valid default address"),
-            rate_limit_per_minute: 60,
-            rate_limit_per_hour: 1_000,
-            trust_proxy: false,
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
         }
+        let command = Defaults::command().mut_args(|arg| arg.env(None));
+        let matches = command.get_matches_from(["linkedgrow"]);
+        let Defaults { config } =
+            Defaults::from_arg_matches(&matches).expect("the defaults are valid settings");
+        Self { database, ..config }
     }
 
     /// Checks the limits an operator set.
@@ -67,5 +103,25 @@ impl Config {
             bail!("rate limits must be at least 1 request");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_flags_defaults() {
+        let config = Config::new(DatabaseUrl::default());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            (config.rate_limit_per_minute, config.rate_limit_per_hour),
+            (60, 1_000)
+        );
+        assert!(!config.trust_proxy);
+        assert_eq!(
+            config.database,
+            DatabaseUrl::Sqlite("./data/linkedgrow.db".into())
+        );
     }
 }

@@ -17,7 +17,7 @@ use tower_http::request_id::{
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::error::{envelope, payload_too_large, ApiError};
+use crate::api::error::{envelope, payload_too_large, ApiError};
 use crate::{AppState, MAX_BODY_BYTES};
 
 /// Wraps `router` in the layers every route shares.
@@ -65,8 +65,19 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
-/// The fallback for paths no route matches.
-pub async fn not_found(request: Request) -> ApiError {
+/// The fallback for paths no route matches: an HTML page for people, the JSON envelope under
+/// `/api`.
+pub async fn fallback(request: Request) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        not_found(request).await.into_response()
+    } else {
+        crate::web::WebError::NotFound.into_response()
+    }
+}
+
+/// The 404 envelope for a path no route matches.
+async fn not_found(request: Request) -> ApiError {
     ApiError::Http {
         status: StatusCode::NOT_FOUND,
         code: "NOT_FOUND",

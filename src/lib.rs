@@ -2,12 +2,11 @@
 
 pub mod admin;
 pub mod api;
-pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
-pub mod error;
 mod http;
+pub mod keys;
 pub mod password;
 pub mod rate_limit;
 pub mod store;
@@ -85,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(api::health::readyz))
         .merge(api::docs::router())
         .merge(web::routes())
-        .fallback(web::not_found);
+        .fallback(http::fallback);
     web::with_security_headers(http::with_common_layers(router)).with_state(state)
 }
 

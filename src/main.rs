@@ -32,6 +32,7 @@ fn main() -> ExitCode {
 /// checked) comes from per-thread heaps, which keep it. A burst of sign-ins left hundreds of MiB
 /// resident for good; with a fixed threshold the memory goes back when each check ends.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
 fn return_large_blocks_at_once() {
     // SAFETY: mallopt only sets an allocator parameter, and runs before any other thread exists.
     unsafe {

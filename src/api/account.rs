@@ -5,9 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::admin::KeyView;
-use crate::auth::{ApiKey, Scope};
+use crate::api::auth::{ApiKey, ProfileRead, Scoped};
+use crate::api::error::{ApiError, AppJson};
 use crate::domain::time::rfc3339;
-use crate::error::{ApiError, AppJson};
 use crate::AppState;
 
 /// The key owner's account.
@@ -50,9 +50,8 @@ pub enum PlanName {
 )]
 pub async fn profile(
     State(app): State<AppState>,
-    key: ApiKey,
+    key: Scoped<ProfileRead>,
 ) -> Result<AppJson<Profile>, ApiError> {
-    key.require(Scope::ProfileRead)?;
     let user = app.store.user_by_id(&key.user_id).await?;
     Ok(AppJson(Profile {
         id: user.id,

@@ -8,11 +8,11 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{ApiKey, Scope};
+use crate::api::auth::{AnalyticsRead, Scoped};
+use crate::api::error::{ApiError, AppJson};
 use crate::domain::analytics::{DayRange, Metrics, MAX_RANGE_DAYS};
 use crate::domain::post::PostStatus;
 use crate::domain::time::{from_millis, rfc3339};
-use crate::error::{ApiError, AppJson};
 use crate::AppState;
 
 use super::query::QueryParams;
@@ -159,10 +159,9 @@ fn start_ms(day: NaiveDate) -> i64 {
 )]
 pub async fn account_analytics(
     State(app): State<AppState>,
-    key: ApiKey,
     query: QueryParams,
+    key: Scoped<AnalyticsRead>,
 ) -> Result<AppJson<AccountAnalytics>, ApiError> {
-    key.require(Scope::AnalyticsRead)?;
     query.only(&["from", "to"])?;
     let today = app.clock.now().date_naive();
     let range = DayRange::parse(
@@ -218,21 +217,18 @@ pub async fn account_analytics(
 )]
 pub async fn post_analytics(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     query: QueryParams,
+    key: Scoped<AnalyticsRead>,
 ) -> Result<AppJson<PostAnalytics>, ApiError> {
-    key.require(Scope::AnalyticsRead)?;
     query.only(&["from", "to"])?;
     let post = app.store.get_post(&key.user_id, &id).await?;
-    let published_at = match (post.fields.status, post.published_at) {
-        (PostStatus::Published, Some(at)) => at,
-        _ => {
-            return Err(ApiError::conflict(
-                "POST_NOT_PUBLISHED",
-                "this post is not published yet, so it has no analytics",
-            ))
-        }
+    let (PostStatus::Published, Some(published_at)) = (post.fields.status, post.published_at)
+    else {
+        return Err(ApiError::conflict(
+            "POST_NOT_PUBLISHED",
+            "this post is not published yet, so it has no analytics",
+        ));
     };
     let published_day = from_millis(published_at).date_naive();
     let today = app.clock.now().date_naive();

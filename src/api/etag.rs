@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 /// The strong ETag of `view`'s JSON representation, quotes included.
 pub fn etag_of<T: Serialize>(view: &T) -> String {
@@ -15,7 +15,7 @@ pub fn etag_of<T: Serialize>(view: &T) -> String {
 }
 
 fn etag_of_bytes(body: &[u8]) -> String {
-    format!("\"{}\"", &crate::auth::hex_sha256(body)[..32])
+    format!("\"{}\"", &crate::keys::hex_sha256(body)[..32])
 }
 
 /// A JSON response carrying its strong `ETag`.

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 use crate::AppState;
 
 /// The body of the probes.

@@ -2,20 +2,102 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{random_id, ApiKey, Scope};
-use crate::domain::idea::{CreateIdeaBody, IdeaFields, UpdateIdeaBody};
+use crate::api::auth::{IdeasRead, IdeasWrite, PostsWrite, Scoped};
+use crate::api::error::{ApiError, AppJson};
+use crate::domain::idea::{IdeaFields, IdeaInput};
 use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::time::rfc3339;
-use crate::error::{ApiError, AppJson};
+use crate::keys::random_id;
 use crate::store::{Idea, StoreError};
 use crate::AppState;
 
 use super::etag::{etag_of, IfMatch, Tagged};
 use super::posts::{stale_if_conditional, Deleted, PostView};
 use super::query::QueryParams;
+
+/// The body of `POST /api/v1/ideas`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateIdeaBody {
+    /// The idea itself: not blank, at most 3,000 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 3000,
+             pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]", examples("Why most LinkedIn hooks fail"))]
+    pub content: Option<String>,
+    /// Free-form notes, at most 10,000 characters.
+    #[schema(
+        max_length = 10000,
+        examples("Start with the 3 hooks that worked for me")
+    )]
+    pub notes: Option<String>,
+    /// Short labels: at most 20, each not blank and at most 50 characters; duplicates are dropped.
+    #[schema(max_items = 20, examples(json!(["hooks", "writing"])))]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// A tag: not blank, at most 50 characters.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, min_length = 1, max_length = 50, pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]")]
+pub struct Tag(pub String);
+
+/// The body of `PUT /api/v1/ideas/{id}`: only the fields sent change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateIdeaBody {
+    /// New content (not blank, at most 3,000 characters); `null` is the same as leaving it out.
+    #[schema(
+        min_length = 1,
+        max_length = 3000,
+        pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
+    pub content: Option<String>,
+    /// New notes; `null` removes them.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub notes: Option<Option<String>>,
+    /// The new list of tags (replacing the old one; `[]` removes all); `null` is the same as
+    /// leaving it out.
+    #[schema(max_items = 20)]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl From<CreateIdeaBody> for IdeaInput {
+    fn from(body: CreateIdeaBody) -> Self {
+        Self {
+            content: body.content,
+            notes: body.notes.map(Some),
+            tags: body.tags.map(Tag::into_strings),
+        }
+    }
+}
+
+impl From<UpdateIdeaBody> for IdeaInput {
+    fn from(body: UpdateIdeaBody) -> Self {
+        Self {
+            content: body.content,
+            notes: body.notes,
+            tags: body.tags.map(Tag::into_strings),
+        }
+    }
+}
+
+impl Tag {
+    fn into_strings(tags: Vec<Tag>) -> Vec<String> {
+        tags.into_iter().map(|Tag(tag)| tag).collect()
+    }
+}
 
 /// An idea as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -86,10 +168,9 @@ pub struct IdeaList {
 )]
 pub async fn list_ideas(
     State(app): State<AppState>,
-    key: ApiKey,
     query: QueryParams,
+    key: Scoped<IdeasRead>,
 ) -> Result<AppJson<IdeaList>, ApiError> {
-    key.require(Scope::IdeasRead)?;
     query.only(&["tag", "limit", "offset"])?;
     let page = query.page()?;
     let found = app
@@ -117,10 +198,9 @@ pub async fn list_ideas(
 )]
 pub async fn get_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
+    key: Scoped<IdeasRead>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    key.require(Scope::IdeasRead)?;
     let idea = app.store.get_idea(&key.user_id, &id).await?;
     Ok(Tagged(StatusCode::OK, idea.into()))
 }
@@ -138,12 +218,10 @@ pub async fn get_idea(
 )]
 pub async fn create_idea(
     State(app): State<AppState>,
-    key: ApiKey,
-    body: Result<AppJson<CreateIdeaBody>, ApiError>,
+    key: Scoped<IdeasWrite>,
+    AppJson(body): AppJson<CreateIdeaBody>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
-    let AppJson(body) = body?;
-    let fields = IdeaFields::create(body)?;
+    let fields = IdeaFields::create(body.into())?;
     let idea = app
         .store
         .insert_idea(
@@ -179,15 +257,13 @@ pub async fn create_idea(
 )]
 pub async fn update_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
-    body: Result<AppJson<UpdateIdeaBody>, ApiError>,
+    key: Scoped<IdeasWrite>,
+    AppJson(body): AppJson<UpdateIdeaBody>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
-    let AppJson(body) = body?;
     let current = app.store.get_idea(&key.user_id, &id).await?;
-    let fields = IdeaFields::update(&current.fields, body)?;
+    let fields = IdeaFields::update(&current.fields, body.into())?;
     // After validation: an invalid body is refused as such whatever the precondition.
     if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
     if fields == current.fields {
@@ -225,11 +301,10 @@ pub async fn update_idea(
 )]
 pub async fn delete_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
+    key: Scoped<IdeasWrite>,
 ) -> Result<AppJson<Deleted>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
     let version = if if_match.is_present() {
         let current = app.store.get_idea(&key.user_id, &id).await?;
         if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
@@ -261,11 +336,9 @@ pub async fn delete_idea(
 )]
 pub async fn convert_idea(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
+    key: Scoped<(IdeasWrite, PostsWrite)>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::IdeasWrite)?;
-    key.require(Scope::PostsWrite)?;
     let idea = app.store.get_idea(&key.user_id, &id).await?;
     if let Some(post_id) = &idea.post_id {
         return Err(already_converted(post_id));
@@ -298,4 +371,19 @@ fn already_converted(post_id: &str) -> ApiError {
         "IDEA_ALREADY_CONVERTED",
         format!("this idea was already converted into the post {post_id}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_tell_null_from_absent() {
+        let kept: UpdateIdeaBody = serde_json::from_str("{}").unwrap();
+        assert_eq!(IdeaInput::from(kept), IdeaInput::default());
+        let cleared: UpdateIdeaBody =
+            serde_json::from_str(r#"{"notes": null, "tags": []}"#).unwrap();
+        let cleared = IdeaInput::from(cleared);
+        assert_eq!((cleared.notes, cleared.tags), (Some(None), Some(vec![])));
+    }
 }

@@ -22,8 +22,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::auth::ApiKey;
-use crate::error::{payload_too_large, ApiError};
+use crate::api::auth::ApiKey;
+use crate::api::error::{payload_too_large, ApiError};
 use crate::store::{IdempotencyBegin, Store, StoredResponse};
 use crate::{AppState, MAX_BODY_BYTES};
 

@@ -5,10 +5,11 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{self, ApiKey};
-use crate::error::ApiError;
+use crate::api::auth::ApiKey;
+use crate::api::error::ApiError;
+use crate::domain::Plan;
+use crate::keys;
 use crate::rate_limit::Decision;
-use crate::store::Plan;
 use crate::AppState;
 
 /// `lastUsedAt` is written at a key's first use, then at most once per this many milliseconds.
@@ -23,12 +24,12 @@ pub async fn authenticate(
 ) -> Result<Response, ApiError> {
     let secret = bearer_token(request.headers())?;
     // The checksum catches typos and junk before any database work.
-    if !auth::is_well_formed(secret) {
+    if !keys::is_well_formed(secret) {
         return Err(ApiError::Unauthorized("malformed API key"));
     }
     let key = app
         .store
-        .key_for_auth(&auth::hash_key(secret))
+        .key_for_auth(&keys::hash_key(secret))
         .await?
         .filter(|key| !key.revoked)
         .ok_or(ApiError::Unauthorized("invalid or revoked API key"))?;

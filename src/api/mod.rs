@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod analytics;
+pub mod auth;
 pub mod docs;
+pub mod error;
 pub mod etag;
 pub mod health;
 pub mod ideas;

@@ -13,8 +13,7 @@ use serde_json::{json, Map, Value};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::api::idempotency::MAX_KEY_CHARS;
-use crate::auth::Scope;
-use crate::domain::NOT_BLANK_PATTERN;
+use crate::domain::{Scope, NOT_BLANK_PATTERN};
 
 /// The error envelope every error response uses.
 #[derive(Serialize, ToSchema)]

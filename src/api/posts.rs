@@ -2,18 +2,89 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{random_id, ApiKey, Scope};
-use crate::domain::post::{CreatePostBody, PostFields, PostStatus, UpdatePostBody};
+use crate::api::auth::{PostsDelete, PostsRead, PostsWrite, Scoped};
+use crate::api::error::{ApiError, AppJson};
+use crate::domain::post::{PostFields, PostInput, PostStatus};
 use crate::domain::time::rfc3339;
-use crate::error::{ApiError, AppJson};
+use crate::keys::random_id;
 use crate::store::{Post, StoreError};
 use crate::AppState;
 
 use super::etag::{etag_of, precondition_failed, IfMatch, Tagged};
 use super::query::QueryParams;
+
+/// The statuses a client may set; `published` is set only by publishing.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SettableStatus {
+    Draft,
+    Scheduled,
+}
+
+/// The body of `POST /api/v1/posts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(examples(
+    json!({"content": "Hello LinkedIn"}),
+    json!({"content": "Monday thoughts", "status": "scheduled", "scheduledAt": "2030-03-04T09:00:00+01:00"})
+))]
+pub struct CreatePostBody {
+    /// The text of the post: not blank, at most 3,000 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 3000,
+             pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]")]
+    pub content: Option<String>,
+    /// `draft` (the default) or `scheduled`; `scheduled` needs `scheduledAt`.
+    #[schema(value_type = Option<SettableStatus>)]
+    pub status: Option<String>,
+    /// When to publish (RFC 3339 with an offset, in the future); only with status `scheduled`.
+    #[schema(format = DateTime)]
+    pub scheduled_at: Option<String>,
+}
+
+/// The body of `PUT /api/v1/posts/{id}`: only the fields sent change; `null` is the same as
+/// leaving a field out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(examples(json!({"content": "Hello again"}), json!({"status": "draft"})))]
+pub struct UpdatePostBody {
+    /// New text: not blank, at most 3,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 3000,
+        pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
+    pub content: Option<String>,
+    /// `draft` (clears `scheduledAt`) or `scheduled` (needs a `scheduledAt`, sent or kept).
+    #[schema(value_type = Option<SettableStatus>)]
+    pub status: Option<String>,
+    /// A new time in the future (RFC 3339 with an offset); only for a post that is or becomes
+    /// scheduled.
+    #[schema(format = DateTime)]
+    pub scheduled_at: Option<String>,
+}
+
+impl From<CreatePostBody> for PostInput {
+    fn from(body: CreatePostBody) -> Self {
+        Self {
+            content: body.content,
+            status: body.status,
+            scheduled_at: body.scheduled_at,
+        }
+    }
+}
+
+impl From<UpdatePostBody> for PostInput {
+    fn from(body: UpdatePostBody) -> Self {
+        Self {
+            content: body.content,
+            status: body.status,
+            scheduled_at: body.scheduled_at,
+        }
+    }
+}
 
 /// A post as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -94,10 +165,9 @@ pub struct Deleted {
 )]
 pub async fn list_posts(
     State(app): State<AppState>,
-    key: ApiKey,
     query: QueryParams,
+    key: Scoped<PostsRead>,
 ) -> Result<AppJson<PostList>, ApiError> {
-    key.require(Scope::PostsRead)?;
     query.only(&["status", "limit", "offset"])?;
     let status = query
         .get("status")
@@ -136,10 +206,9 @@ pub async fn list_posts(
 )]
 pub async fn get_post(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
+    key: Scoped<PostsRead>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::PostsRead)?;
     let post = app.store.get_post(&key.user_id, &id).await?;
     Ok(Tagged(StatusCode::OK, post.into()))
 }
@@ -159,13 +228,11 @@ pub async fn get_post(
 )]
 pub async fn create_post(
     State(app): State<AppState>,
-    key: ApiKey,
-    body: Result<AppJson<CreatePostBody>, ApiError>,
+    key: Scoped<PostsWrite>,
+    AppJson(body): AppJson<CreatePostBody>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::PostsWrite)?;
-    let AppJson(body) = body?;
     let now = app.clock.now();
-    let fields = PostFields::create(body, now)?;
+    let fields = PostFields::create(body.into(), now)?;
     let post = app
         .store
         .insert_post(
@@ -201,13 +268,11 @@ pub async fn create_post(
 )]
 pub async fn update_post(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
-    body: Result<AppJson<UpdatePostBody>, ApiError>,
+    key: Scoped<PostsWrite>,
+    AppJson(body): AppJson<UpdatePostBody>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    key.require(Scope::PostsWrite)?;
-    let AppJson(body) = body?;
     let current = app.store.get_post(&key.user_id, &id).await?;
     if current.fields.status == PostStatus::Published {
         return Err(ApiError::conflict(
@@ -216,7 +281,7 @@ pub async fn update_post(
         ));
     }
     let now = app.clock.now();
-    let fields = PostFields::update(&current.fields, body, now)?;
+    let fields = PostFields::update(&current.fields, body.into(), now)?;
     // After validation: an invalid body is refused as such whatever the precondition.
     if_match.check(&etag_of(&PostView::from(current.clone())))?;
     if fields == current.fields {
@@ -254,11 +319,10 @@ pub async fn update_post(
 )]
 pub async fn delete_post(
     State(app): State<AppState>,
-    key: ApiKey,
     Path(id): Path<String>,
     if_match: IfMatch,
+    key: Scoped<PostsDelete>,
 ) -> Result<AppJson<Deleted>, ApiError> {
-    key.require(Scope::PostsDelete)?;
     let version = if if_match.is_present() {
         let current = app.store.get_post(&key.user_id, &id).await?;
         if_match.check(&etag_of(&PostView::from(current.clone())))?;

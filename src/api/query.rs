@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 /// The query string as name → value, with helpers that validate one parameter each.
 #[derive(Debug, Default)]

@@ -4,8 +4,6 @@ use std::ops::AddAssign;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::error::ApiError;
-
 /// The longest range one analytics request may cover, in days (both ends included).
 pub const MAX_RANGE_DAYS: i64 = 366;
 /// The range used when the client names none, in days (ending today).
@@ -42,6 +40,18 @@ impl AddAssign for Metrics {
     }
 }
 
+/// Why a range of days was refused; the messages are the API's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    /// `name` (`from` or `to`) is not a `YYYY-MM-DD` date.
+    #[error("{name} must be a date as YYYY-MM-DD, got {raw:?}")]
+    MalformedDay { name: String, raw: String },
+    #[error("from ({from}) is after to ({to})")]
+    FromAfterTo { from: NaiveDate, to: NaiveDate },
+    #[error("the range covers {days} days; at most {MAX_RANGE_DAYS} are allowed")]
+    TooLong { days: i64 },
+}
+
 /// A range of UTC days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayRange {
@@ -56,7 +66,7 @@ impl DayRange {
         to: Option<&str>,
         today: NaiveDate,
         default_from: impl FnOnce(NaiveDate) -> NaiveDate,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, RangeError> {
         let to = match to {
             Some(raw) => parse_day("to", raw)?,
             None => today,
@@ -66,20 +76,11 @@ impl DayRange {
             None => default_from(to),
         };
         if from > to {
-            return Err(ApiError::bad_request(
-                "INVALID_RANGE",
-                format!("from ({from}) is after to ({to})"),
-            ));
+            return Err(RangeError::FromAfterTo { from, to });
         }
         let range = Self { from, to };
         if range.days() > MAX_RANGE_DAYS {
-            return Err(ApiError::bad_request(
-                "INVALID_RANGE",
-                format!(
-                    "the range covers {} days; at most {MAX_RANGE_DAYS} are allowed",
-                    range.days()
-                ),
-            ));
+            return Err(RangeError::TooLong { days: range.days() });
         }
         Ok(range)
     }
@@ -101,7 +102,7 @@ impl DayRange {
 }
 
 /// A `YYYY-MM-DD` date, exactly.
-pub fn parse_day(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+pub fn parse_day(name: &str, raw: &str) -> Result<NaiveDate, RangeError> {
     let well_formed = raw.len() == 10
         && raw.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {
@@ -113,11 +114,9 @@ pub fn parse_day(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
     well_formed
         .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_PARAMETER",
-                format!("{name} must be a date as YYYY-MM-DD, got {raw:?}"),
-            )
+        .ok_or_else(|| RangeError::MalformedDay {
+            name: name.to_owned(),
+            raw: raw.to_owned(),
         })
 }
 

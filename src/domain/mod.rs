@@ -2,8 +2,13 @@
 
 pub mod analytics;
 pub mod idea;
+pub mod plan;
 pub mod post;
+pub mod scope;
 pub mod time;
+
+pub use plan::Plan;
+pub use scope::{Scope, Scopes};
 
 /// A regular expression that matches any character that is not whitespace, written out (as the characters
 /// themselves, not escapes) so that every dialect (ECMA-262 in the OpenAPI document, Python, Rust) reads it the same way: the

@@ -4,8 +4,6 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-
 /// LinkedIn's limit on a post, in Unicode scalar values.
 pub const MAX_CONTENT_CHARS: usize = 3_000;
 
@@ -40,54 +38,42 @@ impl PostStatus {
     }
 }
 
-/// The statuses a client may set; `published` is set only by publishing.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SettableStatus {
-    Draft,
-    Scheduled,
-}
-
-/// The body of `POST /api/v1/posts`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schema(examples(
-    json!({"content": "Hello LinkedIn"}),
-    json!({"content": "Monday thoughts", "status": "scheduled", "scheduledAt": "2030-03-04T09:00:00+01:00"})
-))]
-pub struct CreatePostBody {
-    /// The text of the post: not blank, at most 3,000 characters.
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 3000,
-             pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]")]
+/// What a client sent for a post, each part as sent (`None`: left out). The API's JSON bodies and
+/// the web app's form both become this, so both go through the same rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostInput {
     pub content: Option<String>,
-    /// `draft` (the default) or `scheduled`; `scheduled` needs `scheduledAt`.
-    #[schema(value_type = Option<SettableStatus>)]
     pub status: Option<String>,
-    /// When to publish (RFC 3339 with an offset, in the future); only with status `scheduled`.
-    #[schema(format = DateTime)]
+    /// RFC 3339 with an offset.
     pub scheduled_at: Option<String>,
 }
 
-/// The body of `PUT /api/v1/posts/{id}`: only the fields sent change; `null` is the same as
-/// leaving a field out.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schema(examples(json!({"content": "Hello again"}), json!({"status": "draft"})))]
-pub struct UpdatePostBody {
-    /// New text: not blank, at most 3,000 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 3000,
-        pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+/// Why a post's content, status or schedule was refused; the messages are the API's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    #[error("content is required")]
+    ContentMissing,
+    #[error("Post content cannot be empty")]
+    ContentBlank,
+    #[error("Post content is {chars} characters long; the maximum is {MAX_CONTENT_CHARS}")]
+    ContentTooLong { chars: usize },
+    #[error("status cannot be set to \"published\"; posts are published by the scheduler")]
+    StatusPublished,
+    #[error("invalid status {0:?}; allowed: \"draft\", \"scheduled\"")]
+    StatusUnknown(String),
+    #[error("scheduledAt is required when status is \"scheduled\"")]
+    ScheduleMissing,
+    #[error("scheduledAt can only be set together with status \"scheduled\"")]
+    ScheduleWithoutStatus,
+    #[error(
+        "scheduledAt {0:?} is not an ISO 8601 date-time with an offset, like 2026-03-01T09:00:00Z"
     )]
-    pub content: Option<String>,
-    /// `draft` (clears `scheduledAt`) or `scheduled` (needs a `scheduledAt`, sent or kept).
-    #[schema(value_type = Option<SettableStatus>)]
-    pub status: Option<String>,
-    /// A new time in the future (RFC 3339 with an offset); only for a post that is or becomes
-    /// scheduled.
-    #[schema(format = DateTime)]
-    pub scheduled_at: Option<String>,
+    ScheduleMalformed(String),
+    /// RFC 3339 has four-digit years; such a time could not be shown back.
+    #[error("scheduledAt must be before the year 10000 (UTC)")]
+    ScheduleTooLate,
+    #[error("scheduledAt must be in the future")]
+    ScheduleInPast,
 }
 
 /// The client-settable state of a post, validated.
@@ -101,10 +87,8 @@ pub struct PostFields {
 
 impl PostFields {
     /// Validates a new post at `now`.
-    pub fn create(body: CreatePostBody, now: DateTime<Utc>) -> Result<Self, ApiError> {
-        let content = body
-            .content
-            .ok_or_else(|| ApiError::bad_request("INVALID_CONTENT", "content is required"))?;
+    pub fn create(body: PostInput, now: DateTime<Utc>) -> Result<Self, PostError> {
+        let content = body.content.ok_or(PostError::ContentMissing)?;
         let status = match body.status.as_deref() {
             Some(s) => parse_settable_status(s)?,
             None => PostStatus::Draft,
@@ -120,9 +104,9 @@ impl PostFields {
     /// Applies a partial update to the current state at `now`.
     pub fn update(
         current: &PostFields,
-        body: UpdatePostBody,
+        body: PostInput,
         now: DateTime<Utc>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, PostError> {
         let content = match body.content {
             Some(content) => parse_content(content)?,
             None => current.content.clone(),
@@ -144,20 +128,14 @@ impl PostFields {
         status: PostStatus,
         sent_schedule: Option<i64>,
         kept_schedule: Option<i64>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, PostError> {
         let scheduled_at = match status {
-            PostStatus::Scheduled => Some(sent_schedule.or(kept_schedule).ok_or_else(|| {
-                ApiError::bad_request(
-                    "INVALID_SCHEDULE",
-                    "scheduledAt is required when status is \"scheduled\"",
-                )
-            })?),
-            _ if sent_schedule.is_some() => {
-                return Err(ApiError::bad_request(
-                    "INVALID_SCHEDULE",
-                    "scheduledAt can only be set together with status \"scheduled\"",
-                ))
-            }
+            PostStatus::Scheduled => Some(
+                sent_schedule
+                    .or(kept_schedule)
+                    .ok_or(PostError::ScheduleMissing)?,
+            ),
+            _ if sent_schedule.is_some() => return Err(PostError::ScheduleWithoutStatus),
             // Back to draft: the schedule is cleared.
             _ => None,
         };
@@ -169,59 +147,34 @@ impl PostFields {
     }
 }
 
-fn parse_content(content: String) -> Result<String, ApiError> {
+fn parse_content(content: String) -> Result<String, PostError> {
     if super::is_blank(&content) {
-        return Err(ApiError::bad_request(
-            "INVALID_CONTENT",
-            "Post content cannot be empty",
-        ));
+        return Err(PostError::ContentBlank);
     }
     let chars = content.chars().count();
     if chars > MAX_CONTENT_CHARS {
-        return Err(ApiError::bad_request(
-            "INVALID_CONTENT",
-            format!("Post content is {chars} characters long; the maximum is {MAX_CONTENT_CHARS}"),
-        ));
+        return Err(PostError::ContentTooLong { chars });
     }
     Ok(content)
 }
 
-fn parse_settable_status(s: &str) -> Result<PostStatus, ApiError> {
+fn parse_settable_status(s: &str) -> Result<PostStatus, PostError> {
     match PostStatus::parse(s) {
-        Some(PostStatus::Published) => Err(ApiError::bad_request(
-            "INVALID_STATUS",
-            "status cannot be set to \"published\"; posts are published by the scheduler",
-        )),
+        Some(PostStatus::Published) => Err(PostError::StatusPublished),
         Some(status) => Ok(status),
-        None => Err(ApiError::bad_request(
-            "INVALID_STATUS",
-            format!("invalid status {s:?}; allowed: \"draft\", \"scheduled\""),
-        )),
+        None => Err(PostError::StatusUnknown(s.to_owned())),
     }
 }
 
-fn parse_future_time(s: &str, now: DateTime<Utc>) -> Result<i64, ApiError> {
-    let at = DateTime::parse_from_rfc3339(s).map_err(|_| {
-        ApiError::bad_request(
-            "INVALID_SCHEDULE",
-            format!(
-                "scheduledAt {s:?} is not an ISO 8601 date-time with an offset, like 2026-03-01T09:00:00Z"
-            ),
-        )
-    })?;
-    let at = at.with_timezone(&Utc);
+fn parse_future_time(s: &str, now: DateTime<Utc>) -> Result<i64, PostError> {
+    let at = DateTime::parse_from_rfc3339(s)
+        .map_err(|_| PostError::ScheduleMalformed(s.to_owned()))?
+        .with_timezone(&Utc);
     if at.year() > 9999 {
-        // RFC 3339 has four-digit years; such a time could not be shown back.
-        return Err(ApiError::bad_request(
-            "INVALID_SCHEDULE",
-            "scheduledAt must be before the year 10000 (UTC)",
-        ));
+        return Err(PostError::ScheduleTooLate);
     }
     if at <= now {
-        return Err(ApiError::bad_request(
-            "INVALID_SCHEDULE",
-            "scheduledAt must be in the future",
-        ));
+        return Err(PostError::ScheduleInPast);
     }
     Ok(at.timestamp_millis())
 }
@@ -238,9 +191,9 @@ mod tests {
         content: &str,
         status: Option<&str>,
         at: Option<&str>,
-    ) -> Result<PostFields, ApiError> {
+    ) -> Result<PostFields, PostError> {
         PostFields::create(
-            CreatePostBody {
+            PostInput {
                 content: Some(content.into()),
                 status: status.map(Into::into),
                 scheduled_at: at.map(Into::into),
@@ -271,7 +224,7 @@ mod tests {
         assert!(create("x", Some("scheduled"), Some("2026-02-01T00:00:00")).is_err());
         let back = PostFields::update(
             &post,
-            UpdatePostBody {
+            PostInput {
                 status: Some("draft".into()),
                 ..Default::default()
             },

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::admin::{self, parse_key_name};
-use crate::auth::{Scope, Scopes};
-use crate::store::{KeyRecord, Plan};
+use crate::domain::{Plan, Scope, Scopes};
+use crate::store::KeyRecord;
 use crate::AppState;
 
 use super::render::{local_time, ok, page, Shell, WebForm};

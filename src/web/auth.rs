@@ -8,9 +8,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::admin::{parse_email, parse_user_name};
-use crate::auth::random_id;
+use crate::domain::Plan;
+use crate::keys::random_id;
 use crate::password::{parse_new_password, BUSY_RETRY_AFTER_SECS};
-use crate::store::{Plan, StoreError, User};
+use crate::store::{StoreError, User};
 use crate::AppState;
 
 use super::render::{page, WebForm};

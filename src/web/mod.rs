@@ -19,9 +19,8 @@ pub mod throttle;
 
 use std::sync::Arc;
 
-use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use tower::ServiceBuilder;
@@ -99,16 +98,6 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/app.js", get(assets::script))
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
-}
-
-/// The fallback: an HTML page for people, the JSON envelope under `/api`.
-pub async fn not_found(request: Request) -> Response {
-    let path = request.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
-        crate::http::not_found(request).await.into_response()
-    } else {
-        WebError::NotFound.into_response()
-    }
 }
 
 /// The policy: nothing but this origin's own script, styles and forms; no framing.

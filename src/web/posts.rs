@@ -7,11 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 
-use crate::auth::random_id;
-use crate::domain::post::{
-    CreatePostBody, PostFields, PostStatus, UpdatePostBody, MAX_CONTENT_CHARS,
-};
-use crate::error::ApiError;
+use crate::domain::post::{PostError, PostFields, PostInput, PostStatus, MAX_CONTENT_CHARS};
+use crate::keys::random_id;
 use crate::store::{Post, StoreError};
 use crate::AppState;
 
@@ -344,19 +341,23 @@ impl PostForm {
 }
 
 /// Places a validation error from the shared post rules next to its field.
-fn field_errors(err: ApiError) -> PostErrors {
+fn field_errors(err: &PostError) -> PostErrors {
     let mut errors = PostErrors::default();
     match err {
-        ApiError::BadRequest { code, message } => match code {
-            "INVALID_CONTENT" => errors.content = Some(format!("{message}.")),
-            "INVALID_STATUS" => errors.status = Some(format!("{message}.")),
-            // The API's wording names its JSON field; the form has a date and a time.
-            "INVALID_SCHEDULE" => {
-                errors.schedule = Some("Choose a date and time in the future.".into())
-            }
-            _ => errors.form = Some(message),
-        },
-        other => errors.form = Some(other.to_string()),
+        PostError::ContentMissing | PostError::ContentBlank | PostError::ContentTooLong { .. } => {
+            errors.content = Some(format!("{err}."));
+        }
+        PostError::StatusPublished | PostError::StatusUnknown(_) => {
+            errors.status = Some(format!("{err}."));
+        }
+        // The API's wording names its JSON field; the form has a date and a time.
+        PostError::ScheduleMissing
+        | PostError::ScheduleWithoutStatus
+        | PostError::ScheduleMalformed(_)
+        | PostError::ScheduleTooLate
+        | PostError::ScheduleInPast => {
+            errors.schedule = Some("Choose a date and time in the future.".into());
+        }
     }
     errors
 }
@@ -376,12 +377,12 @@ pub async fn create_post(
             ..Default::default()
         })
         .and_then(|scheduled_at| {
-            let body = CreatePostBody {
+            let body = PostInput {
                 content: Some(form.content()),
                 status: Some(form.status.clone()),
                 scheduled_at,
             };
-            PostFields::create(body, now).map_err(field_errors)
+            PostFields::create(body, now).map_err(|err| field_errors(&err))
         });
     let fields = match fields {
         Ok(fields) => fields,
@@ -438,12 +439,12 @@ pub async fn update_post(
                 ..Default::default()
             })
             .and_then(|scheduled_at| {
-                let body = UpdatePostBody {
+                let body = PostInput {
                     content: Some(form.content()),
                     status: Some(form.status.clone()),
                     scheduled_at,
                 };
-                PostFields::update(&post.fields, body, now).map_err(field_errors)
+                PostFields::update(&post.fields, body, now).map_err(|err| field_errors(&err))
             })
     };
     let saved = match fields {

@@ -36,7 +36,7 @@ pub fn random_token() -> String {
 
 /// The stored form of a session token.
 pub fn hash_token(token: &str) -> String {
-    crate::auth::hex_sha256(token.as_bytes())
+    crate::keys::hex_sha256(token.as_bytes())
 }
 
 /// Whether the token a form sent is the expected one, compared in constant time.

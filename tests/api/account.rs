@@ -1,8 +1,7 @@
 //! The profile and the calling key.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
-use reqwest::Method;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
@@ -15,7 +14,7 @@ async fn profile_shows_the_key_owner() {
         .await
         .unwrap();
     let key = app.create_key(&user, &[Scope::ProfileRead]).await.1;
-    let response = app.send(Method::GET, "/api/v1/profile", &key, None).await;
+    let response = app.as_key(&key).get("/api/v1/profile").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -34,9 +33,7 @@ async fn keys_current_works_for_any_valid_key() {
     let user = app.create_user(Plan::Business).await;
     for scope in Scope::ALL {
         let (id, key) = app.create_key(&user, &[scope]).await;
-        let response = app
-            .send(Method::GET, "/api/v1/keys/current", &key, None)
-            .await;
+        let response = app.as_key(&key).get("/api/v1/keys/current").await;
         assert_eq!(response.status(), 200, "{scope}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["id"], id);

@@ -30,7 +30,7 @@ async fn record(app: &TestApp, key: &str, post: &str, on: &str, m: Metrics) {
 }
 
 async fn get(app: &TestApp, key: &str, path: &str) -> Value {
-    let response = app.send(Method::GET, path, key, None).await;
+    let response = app.as_key(key).get(path).await;
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.unwrap()
 }

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ async fn users_and_keys_from_the_command_line() {
     let printed = stdout(&output);
     let secret = printed.trim();
     assert_eq!(printed, format!("{secret}\n"), "only the key on stdout");
-    assert!(linkedgrow::auth::is_well_formed(secret), "{secret}");
+    assert!(linkedgrow::keys::is_well_formed(secret), "{secret}");
 
     let response = app
         .request(Method::GET, "/api/v1/posts", secret)
@@ -149,7 +149,7 @@ async fn plan_changes_from_the_command_line_apply_at_once() {
     let db = app.database_url();
     let user = app.create_user(Plan::Business).await;
     let (_, key) = app
-        .create_key(&user, &[linkedgrow::auth::Scope::PostsRead])
+        .create_key(&user, &[linkedgrow::domain::Scope::PostsRead])
         .await;
     stdout(&linkedgrow(
         &db,

@@ -47,12 +47,9 @@ async fn stale_if_match_changes_nothing(kind: &str, create_body: Value, update: 
     let path = format!("/api/v1/{kind}/{}", created["id"].as_str().unwrap());
 
     // GET answers with the same tag as the create; it is stable while nothing changes.
-    let got = app.send(Method::GET, &path, &key, None).await;
+    let got = app.as_key(&key).get(&path).await;
     assert_eq!(etag(&got), created_tag);
-    assert_eq!(
-        etag(&app.send(Method::GET, &path, &key, None).await),
-        created_tag
-    );
+    assert_eq!(etag(&app.as_key(&key).get(&path).await), created_tag);
 
     // A PUT with the current tag succeeds and returns the new tag.
     app.clock.advance(chrono::Duration::seconds(5));
@@ -69,10 +66,7 @@ async fn stale_if_match_changes_nothing(kind: &str, create_body: Value, update: 
     let new_tag = etag(&updated);
     assert_ne!(new_tag, created_tag);
     let current: Value = updated.json().await.unwrap();
-    assert_eq!(
-        etag(&app.send(Method::GET, &path, &key, None).await),
-        new_tag
-    );
+    assert_eq!(etag(&app.as_key(&key).get(&path).await), new_tag);
 
     // The old tag is stale now: PUT and DELETE are 412 and nothing changes.
     let stale_put = with_if_match(
@@ -103,7 +97,7 @@ async fn stale_if_match_changes_nothing(kind: &str, create_body: Value, update: 
             with_if_match(&app, Method::PUT, &path, &key, junk, Some(update.clone())).await;
         assert_error(response, 412, "PRECONDITION_FAILED").await;
     }
-    let unchanged = app.send(Method::GET, &path, &key, None).await;
+    let unchanged = app.as_key(&key).get(&path).await;
     assert_eq!(etag(&unchanged), new_tag);
     assert_eq!(unchanged.json::<Value>().await.unwrap(), current);
 
@@ -132,12 +126,13 @@ async fn stale_if_match_changes_nothing(kind: &str, create_body: Value, update: 
 
     // No If-Match: as before, unconditional.
     assert_eq!(
-        app.send(Method::PUT, &path, &key, Some(json!({ "content": "free" })))
+        app.as_key(&key)
+            .put_json(&path, &json!({ "content": "free" }))
             .await
             .status(),
         200
     );
-    let latest_after = etag(&app.send(Method::GET, &path, &key, None).await);
+    let latest_after = etag(&app.as_key(&key).get(&path).await);
     assert_ne!(latest, latest_after);
 
     // DELETE with the current tag deletes; then If-Match: * on the missing resource is 404.

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use linkedgrow::admin;
-use linkedgrow::auth::{Scope, Scopes};
 use linkedgrow::clock::{Clock, ManualClock};
 use linkedgrow::config::{Config, DatabaseUrl};
-use linkedgrow::store::{Plan, Store, User};
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::{Scope, Scopes};
+use linkedgrow::store::{Store, User};
 use linkedgrow::AppState;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -31,43 +32,18 @@ pub struct TestApp {
     pub dir: TempDir,
 }
 
-/// Options for [`spawn_app_with`].
-pub struct Options {
-    pub per_minute: u32,
-    pub per_hour: u32,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            per_minute: 60,
-            per_hour: 1_000,
-        }
-    }
-}
-
-/// A server with the default limits.
+/// A server with the default configuration.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Options::default()).await
+    spawn_app_with(|_| {}).await
 }
 
-/// A server with the given options.
-pub async fn spawn_app_with(options: Options) -> TestApp {
-    spawn(options, false).await
-}
-
-/// A server that believes `X-Forwarded-Proto` / `X-Forwarded-For` (as behind a proxy).
-pub async fn spawn_app_trusting_proxy() -> TestApp {
-    spawn(Options::default(), true).await
-}
-
-async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
+/// A server whose configuration `configure` changes first (the database is the test's own).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    init_logs();
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("linkedgrow.db");
     let mut config = Config::new(DatabaseUrl::Sqlite(db_path.clone()));
-    config.rate_limit_per_minute = options.per_minute;
-    config.rate_limit_per_hour = options.per_hour;
-    config.trust_proxy = trust_proxy;
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new(start_time()));
     let state = AppState::from_config(&config, clock.clone()).await.unwrap();
     let store = state.store.clone();
@@ -84,6 +60,28 @@ async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
         db_path,
         dir,
     }
+}
+
+/// A server that believes `X-Forwarded-Proto` / `X-Forwarded-For` (as behind a proxy).
+pub async fn spawn_app_trusting_proxy() -> TestApp {
+    spawn_app_with(|config| config.trust_proxy = true).await
+}
+
+/// The server's log goes to the test output only when `TEST_LOG` is set (to a filter such as
+/// `debug`, or anything for `info`): quiet by default, one variable away when a test fails.
+fn init_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    let Ok(filter) = std::env::var("TEST_LOG") else {
+        return;
+    };
+    INIT.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .init();
+    });
 }
 
 impl TestApp {
@@ -104,7 +102,7 @@ impl TestApp {
 
     /// A user with a fresh email on `plan`.
     pub async fn create_user(&self, plan: Plan) -> User {
-        let email = format!("{}\u{40}example.com", linkedgrow::auth::random_id("user"));
+        let email = format!("{}\u{40}example.com", linkedgrow::keys::random_id("user"));
         admin::create_user(
             self.store.as_ref(),
             &email,
@@ -139,12 +137,7 @@ impl TestApp {
 
     /// Creates an idea with `body` and returns its JSON.
     pub async fn create_idea(&self, key: &str, body: Value) -> Value {
-        let response = self
-            .request(Method::POST, "/api/v1/ideas", key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = self.as_key(key).post_json("/api/v1/ideas", &body).await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
     }
@@ -166,7 +159,7 @@ impl TestApp {
     /// The owner of `key`.
     pub async fn user_of(&self, key: &str) -> String {
         self.store
-            .key_for_auth(&linkedgrow::auth::hash_key(key))
+            .key_for_auth(&linkedgrow::keys::hash_key(key))
             .await
             .unwrap()
             .unwrap()
@@ -181,23 +174,59 @@ impl TestApp {
         key: &str,
         body: Option<Value>,
     ) -> Response {
-        let mut request = self.request(method, path, key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap()
+        self.as_key(key).send(method, path, body.as_ref()).await
     }
 
     /// Creates a post with `content` and returns its JSON.
     pub async fn create_post(&self, key: &str, content: &str) -> Value {
-        let response = self
-            .request(Method::POST, "/api/v1/posts", key)
-            .json(&serde_json::json!({ "content": content }))
-            .send()
-            .await
-            .unwrap();
+        let body = serde_json::json!({ "content": content });
+        let response = self.as_key(key).post_json("/api/v1/posts", &body).await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
+    }
+}
+
+/// Requests that all carry one API key: `app.as_key(&key).get("/api/v1/posts")`.
+pub struct KeyClient<'a> {
+    app: &'a TestApp,
+    key: &'a str,
+}
+
+impl TestApp {
+    /// A client sending every request with `key` as its bearer token.
+    pub fn as_key<'a>(&'a self, key: &'a str) -> KeyClient<'a> {
+        KeyClient { app: self, key }
+    }
+}
+
+impl KeyClient<'_> {
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// Any method, with an optional JSON body.
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut request = self.app.request(method, path, self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
     }
 }
 

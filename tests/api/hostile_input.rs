@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::{assert_error, spawn_app};
 use crate::web_client::signed_in;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 
 /// Numbers at and past the edges of i64, u64 and beyond, and things that only look like numbers.
 const NUMBERS: &[&str] = &[

@@ -50,12 +50,7 @@ async fn create_get_list_update_delete() {
     );
 
     let path = format!("/api/v1/ideas/{id}");
-    let fetched: Value = app
-        .send(Method::GET, &path, &key, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.as_key(&key).get(&path).await.json().await.unwrap();
     assert_eq!(fetched, created);
 
     // Partial update: only what is sent changes; null notes removes them.
@@ -81,7 +76,8 @@ async fn create_get_list_update_delete() {
         .await;
     app.create_idea(&key, json!({ "content": "Third" })).await;
     let list: Value = app
-        .send(Method::GET, "/api/v1/ideas?limit=2", &key, None)
+        .as_key(&key)
+        .get("/api/v1/ideas?limit=2")
         .await
         .json()
         .await
@@ -92,7 +88,8 @@ async fn create_get_list_update_delete() {
     assert_eq!(list["ideas"][0]["content"], "Third", "newest first");
     assert_eq!(list["ideas"].as_array().unwrap().len(), 2);
     let tagged: Value = app
-        .send(Method::GET, "/api/v1/ideas?tag=x", &key, None)
+        .as_key(&key)
+        .get("/api/v1/ideas?tag=x")
         .await
         .json()
         .await
@@ -106,7 +103,8 @@ async fn create_get_list_update_delete() {
         .collect();
     assert_eq!(contents, ["Second", "Hooks that work"]);
     let none: Value = app
-        .send(Method::GET, "/api/v1/ideas?tag=nope&offset=1", &key, None)
+        .as_key(&key)
+        .get("/api/v1/ideas?tag=nope&offset=1")
         .await
         .json()
         .await
@@ -120,24 +118,14 @@ async fn create_get_list_update_delete() {
     );
 
     // Delete, then it is gone.
-    let response = app.send(Method::DELETE, &path, &key, None).await;
+    let response = app.as_key(&key).delete(&path).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({ "id": id, "deleted": true })
     );
-    assert_error(
-        app.send(Method::GET, &path, &key, None).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
-    assert_error(
-        app.send(Method::DELETE, &path, &key, None).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
+    assert_error(app.as_key(&key).get(&path).await, 404, "NOT_FOUND").await;
+    assert_error(app.as_key(&key).delete(&path).await, 404, "NOT_FOUND").await;
 }
 
 #[tokio::test]
@@ -171,7 +159,8 @@ async fn validation_errors() {
     ];
     for (body, code) in cases {
         let response = app
-            .send(Method::POST, "/api/v1/ideas", &key, Some(body.clone()))
+            .as_key(&key)
+            .post_json("/api/v1/ideas", &body.clone())
             .await;
         let message = assert_error(response, 400, code).await;
         if code == "INVALID_BODY" && body.get("tags").is_none() {
@@ -190,12 +179,7 @@ async fn validation_errors() {
         (json!({ "tags": [" "] }), "INVALID_TAGS"),
         (json!({ "postId": "post_x" }), "INVALID_BODY"),
     ] {
-        assert_error(
-            app.send(Method::PUT, &path, &key, Some(body)).await,
-            400,
-            code,
-        )
-        .await;
+        assert_error(app.as_key(&key).put_json(&path, &body).await, 400, code).await;
     }
     for query in [
         "limit=0",
@@ -205,7 +189,8 @@ async fn validation_errors() {
         "tags=x",
     ] {
         let response = app
-            .send(Method::GET, &format!("/api/v1/ideas?{query}"), &key, None)
+            .as_key(&key)
+            .get(&format!("/api/v1/ideas?{query}"))
             .await;
         assert_error(response, 400, "INVALID_PARAMETER").await;
     }
@@ -241,7 +226,8 @@ async fn convert_creates_a_draft_once() {
     assert_eq!(post["createdAt"], "2026-01-05T10:00:00Z");
 
     let linked: Value = app
-        .send(Method::GET, &format!("/api/v1/ideas/{id}"), &key, None)
+        .as_key(&key)
+        .get(&format!("/api/v1/ideas/{id}"))
         .await
         .json()
         .await
@@ -273,7 +259,8 @@ async fn convert_creates_a_draft_once() {
     let message = assert_error(response, 409, "IDEA_ALREADY_CONVERTED").await;
     assert!(message.contains(post["id"].as_str().unwrap()), "{message}");
     let posts: Value = app
-        .send(Method::GET, "/api/v1/posts", &key, None)
+        .as_key(&key)
+        .get("/api/v1/posts")
         .await
         .json()
         .await
@@ -289,7 +276,8 @@ async fn convert_creates_a_draft_once() {
     )
     .await;
     let unlinked: Value = app
-        .send(Method::GET, &format!("/api/v1/ideas/{id}"), &key, None)
+        .as_key(&key)
+        .get(&format!("/api/v1/ideas/{id}"))
         .await
         .json()
         .await
@@ -306,10 +294,12 @@ async fn convert_creates_a_draft_once() {
     assert_eq!(response.status(), 201);
 
     // Deleting an idea leaves its post.
-    app.send(Method::DELETE, &format!("/api/v1/ideas/{id}"), &key, None)
+    app.as_key(&key)
+        .delete(&format!("/api/v1/ideas/{id}"))
         .await;
     let posts: Value = app
-        .send(Method::GET, "/api/v1/posts", &key, None)
+        .as_key(&key)
+        .get("/api/v1/posts")
         .await
         .json()
         .await

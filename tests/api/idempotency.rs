@@ -2,8 +2,9 @@
 
 use chrono::Duration;
 use linkedgrow::api::idempotency::fingerprint;
-use linkedgrow::auth::Scope;
-use linkedgrow::store::{IdempotencyBegin, Plan};
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
+use linkedgrow::store::IdempotencyBegin;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -21,7 +22,8 @@ async fn post(app: &TestApp, path: &str, key: &str, idem: &str, body: &Value) ->
 
 async fn count_posts(app: &TestApp, key: &str) -> u64 {
     let list: Value = app
-        .send(Method::GET, "/api/v1/posts", key, None)
+        .as_key(key)
+        .get("/api/v1/posts")
         .await
         .json()
         .await
@@ -52,7 +54,8 @@ async fn a_retry_replays_the_first_response_and_creates_nothing() {
     assert_eq!(count_posts(&app, &key).await, 1);
 
     // Without a key, or with another one, POST creates every time.
-    app.send(Method::POST, "/api/v1/posts", &key, Some(body.clone()))
+    app.as_key(&key)
+        .post_json("/api/v1/posts", &body.clone())
         .await;
     post(&app, "/api/v1/posts", &key, "retry-2", &body).await;
     assert_eq!(count_posts(&app, &key).await, 3);

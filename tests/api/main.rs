@@ -15,7 +15,7 @@ mod idempotency;
 mod posts;
 mod rate_limits;
 mod revocation;
-mod scopes;
+mod scope_matrix;
 mod storage;
 mod web;
 mod web_browser;

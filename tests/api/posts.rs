@@ -6,7 +6,7 @@ use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, Options, TestApp};
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
 
 async fn send(
     app: &TestApp,
@@ -328,8 +328,8 @@ async fn updates_change_only_the_fields_sent() {
 #[tokio::test]
 async fn published_posts_cannot_be_edited() {
     let app = spawn_app().await;
-    let user = app.create_user(linkedgrow::store::Plan::Business).await;
-    let (_, key) = app.create_key(&user, &linkedgrow::auth::Scope::ALL).await;
+    let user = app.create_user(linkedgrow::domain::Plan::Business).await;
+    let (_, key) = app.create_key(&user, &linkedgrow::domain::Scope::ALL).await;
     let post = app.create_post(&key, "Shipped").await;
     let id = post["id"].as_str().unwrap();
     app.clock.advance(Duration::hours(1));
@@ -507,9 +507,9 @@ async fn bad_list_parameters_say_what_is_allowed() {
 #[tokio::test]
 async fn pagination_walks_every_post_once_in_creation_order() {
     // All 250 posts are created within the same instant of the test clock.
-    let app = spawn_app_with(Options {
-        per_minute: 10_000,
-        per_hour: 10_000,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 10_000;
+        config.rate_limit_per_hour = 10_000;
     })
     .await;
     let key = app.full_key().await;

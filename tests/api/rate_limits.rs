@@ -1,12 +1,12 @@
 //! Per-key rate limits over HTTP, with the test clock instead of sleeps.
 
 use chrono::Duration;
-use linkedgrow::auth::Scope;
 use linkedgrow::clock::Clock;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::{Method, Response};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, Options, TestApp};
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
 
 fn header(response: &Response, name: &str) -> i64 {
     response.headers()[name].to_str().unwrap().parse().unwrap()
@@ -21,9 +21,9 @@ async fn get(app: &TestApp, key: &str) -> Response {
 
 #[tokio::test]
 async fn headers_count_down_and_a_429_says_how_long_to_wait() {
-    let app = spawn_app_with(Options {
-        per_minute: 3,
-        per_hour: 100,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 3;
+        config.rate_limit_per_hour = 100;
     })
     .await;
     let key = app.full_key().await;
@@ -64,9 +64,9 @@ async fn the_default_limits_are_60_a_minute() {
 #[tokio::test]
 async fn no_burst_across_a_window_boundary() {
     // A fixed window would accept 3 at 0:59 and 3 more at 1:00.
-    let app = spawn_app_with(Options {
-        per_minute: 3,
-        per_hour: 100,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 3;
+        config.rate_limit_per_hour = 100;
     })
     .await;
     let key = app.full_key().await;
@@ -84,9 +84,9 @@ async fn no_burst_across_a_window_boundary() {
 
 #[tokio::test]
 async fn the_hour_window_is_enforced_and_not_used_up_by_refusals() {
-    let app = spawn_app_with(Options {
-        per_minute: 2,
-        per_hour: 3,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 2;
+        config.rate_limit_per_hour = 3;
     })
     .await;
     let key = app.full_key().await;
@@ -120,9 +120,9 @@ async fn the_hour_window_is_enforced_and_not_used_up_by_refusals() {
 
 #[tokio::test]
 async fn every_authenticated_request_counts_and_keys_are_independent() {
-    let app = spawn_app_with(Options {
-        per_minute: 3,
-        per_hour: 100,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 3;
+        config.rate_limit_per_hour = 100;
     })
     .await;
     let user = app.create_user(Plan::Business).await;

@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::{Plan, User};
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
+use linkedgrow::store::User;
 
-use crate::helpers::{spawn_app_with, Options, TestApp};
+use crate::helpers::{spawn_app_with, TestApp};
 use crate::web_client::{csrf_in, signed_in, WebClient};
 
 /// Concurrent keep-alive loops per key.
@@ -163,9 +164,9 @@ async fn trial(app: &TestApp, user: &User, web: &WebClient, how: Revoke, n: usiz
 
 async fn no_success_after(how: Revoke) {
     // Limits out of the way: a 429 would hide a key that still works.
-    let app = spawn_app_with(Options {
-        per_minute: 1_000_000,
-        per_hour: 1_000_000,
+    let app = spawn_app_with(|config| {
+        config.rate_limit_per_minute = 1_000_000;
+        config.rate_limit_per_hour = 1_000_000;
     })
     .await;
     let (web, user) = signed_in(&app, Plan::Business).await;

@@ -1,7 +1,7 @@
 //! The web app over plain HTTP: first run, sessions, CSRF, sign-in throttling, security
 //! headers, and which errors are pages and which stay JSON.
 
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 use reqwest::StatusCode;
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_trusting_proxy};

@@ -3,7 +3,7 @@
 //! the screenshots the README shows.
 
 use linkedgrow::admin;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ async fn from_an_empty_install_to_a_working_then_revoked_key() {
         .await
         .unwrap()
         .expect("the key");
-    assert!(linkedgrow::auth::is_well_formed(&secret), "{secret}");
+    assert!(linkedgrow::keys::is_well_formed(&secret), "{secret}");
 
     // Copy: the script runs (the CSP allows our own file) and says so.
     browser.click("#copy-key").await;
@@ -271,14 +271,14 @@ async fn posts_with_a_live_counter_a_local_schedule_and_a_confirmed_delete() {
         .await
         .unwrap();
     let (_, key) = app
-        .create_key(&user, &[linkedgrow::auth::Scope::PostsRead])
+        .create_key(&user, &[linkedgrow::domain::Scope::PostsRead])
         .await;
     for i in 1..=3 {
         let post = format!("Draft {i}: three things I learned shipping a side project this month.");
         app.store
             .insert_post(
                 &user.id,
-                &linkedgrow::auth::random_id("post_"),
+                &linkedgrow::keys::random_id("post_"),
                 &linkedgrow::domain::post::PostFields {
                     content: post,
                     status: linkedgrow::domain::post::PostStatus::Draft,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 use reqwest::StatusCode;
 use tokio::sync::Barrier;
 
@@ -273,8 +273,7 @@ async fn two_hundred_simultaneous_sign_ins_keep_memory_bounded_and_give_it_back(
     }
     eprintln!(
         "200 sign-ins: {signed_in} signed in, {wrong} wrong, {refused} refused (429); \
-         RSS before {} KiB, peak {peak} KiB, settled {settled} KiB",
-        baseline
+         RSS before {baseline} KiB, peak {peak} KiB, settled {settled} KiB"
     );
     assert!(peak < 128 * MIB, "peak RSS {peak} KiB");
     assert!(

@@ -1,7 +1,8 @@
 //! A cookie-keeping HTTP client for the web pages, and helpers to get signed in.
 
 use linkedgrow::admin;
-use linkedgrow::store::{Plan, User};
+use linkedgrow::domain::Plan;
+use linkedgrow::store::User;
 use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 

@@ -1,7 +1,7 @@
 //! Settings › API over HTTP: creating (once), listing and revoking keys, only with a session.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{assert_error, spawn_app};
@@ -89,7 +89,7 @@ async fn sending_the_same_create_form_again_makes_no_second_key() {
 
 fn secret_in(html: &str) -> String {
     let start = html.find("lg_").expect("a key on the page");
-    html[start..start + linkedgrow::auth::KEY_LEN].to_owned()
+    html[start..start + linkedgrow::keys::KEY_LEN].to_owned()
 }
 
 #[tokio::test]
@@ -108,7 +108,7 @@ async fn a_new_key_is_shown_once_on_an_uncached_page_and_works() {
     assert!(html.contains("It will not be shown again"), "{html}");
     assert!(html.contains(r#"data-copy-target="new-key""#));
     let secret = secret_in(&html);
-    assert!(linkedgrow::auth::is_well_formed(&secret), "{secret}");
+    assert!(linkedgrow::keys::is_well_formed(&secret), "{secret}");
 
     let keys = app.store.list_keys(&user.id).await.unwrap();
     assert_eq!(keys.len(), 1);

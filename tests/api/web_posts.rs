@@ -1,7 +1,7 @@
 //! The Posts pages over HTTP: the same posts, rules and store as the API.
 
-use linkedgrow::auth::Scope;
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
+use linkedgrow::domain::Scope;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

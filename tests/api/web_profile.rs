@@ -1,6 +1,6 @@
 //! Settings › Profile over HTTP, and the CLI that gives command-line users a password.
 
-use linkedgrow::store::Plan;
+use linkedgrow::domain::Plan;
 use reqwest::StatusCode;
 
 use crate::helpers::{spawn_app, TestApp};

@@ -1,4 +1,4 @@
-//! The one error type of the API and the JSON envelope every error response uses:
+//! The API's one error type and the JSON envelope every error response uses:
 //! `{"error":{"code":"UPPER_SNAKE","message":"…"}}`.
 
 use axum::extract::rejection::JsonRejection;
@@ -7,7 +7,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::auth::Scope;
+use crate::domain::analytics::RangeError;
+use crate::domain::idea::IdeaError;
+use crate::domain::post::PostError;
+use crate::domain::Scope;
 use crate::store::StoreError;
 
 /// Every way an API request can fail.
@@ -130,6 +133,50 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => Self::conflict("CONFLICT", message),
             StoreError::Other(cause) => Self::Internal(cause),
         }
+    }
+}
+
+// The wire codes of the domain's validation errors: the one place that names them.
+
+impl From<PostError> for ApiError {
+    fn from(err: PostError) -> Self {
+        let code = match err {
+            PostError::ContentMissing
+            | PostError::ContentBlank
+            | PostError::ContentTooLong { .. } => "INVALID_CONTENT",
+            PostError::StatusPublished | PostError::StatusUnknown(_) => "INVALID_STATUS",
+            PostError::ScheduleMissing
+            | PostError::ScheduleWithoutStatus
+            | PostError::ScheduleMalformed(_)
+            | PostError::ScheduleTooLate
+            | PostError::ScheduleInPast => "INVALID_SCHEDULE",
+        };
+        Self::bad_request(code, err.to_string())
+    }
+}
+
+impl From<IdeaError> for ApiError {
+    fn from(err: IdeaError) -> Self {
+        let code = match err {
+            IdeaError::ContentMissing
+            | IdeaError::ContentBlank
+            | IdeaError::ContentTooLong { .. } => "INVALID_CONTENT",
+            IdeaError::NotesTooLong { .. } => "INVALID_NOTES",
+            IdeaError::TooManyTags { .. } | IdeaError::TagBlank | IdeaError::TagTooLong { .. } => {
+                "INVALID_TAGS"
+            }
+        };
+        Self::bad_request(code, err.to_string())
+    }
+}
+
+impl From<RangeError> for ApiError {
+    fn from(err: RangeError) -> Self {
+        let code = match err {
+            RangeError::MalformedDay { .. } => "INVALID_PARAMETER",
+            RangeError::FromAfterTo { .. } | RangeError::TooLong { .. } => "INVALID_RANGE",
+        };
+        Self::bad_request(code, err.to_string())
     }
 }
 

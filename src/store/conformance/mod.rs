@@ -1,0 +1,135 @@
+//! What every store backend must do, written once: each backend's tests call
+//! [`conformance_tests!`] with an expression that opens a fresh, empty database, and get one
+//! test per check (the files beside this one, by area). No HTTP: the checks call the store
+//! traits directly, so a second backend proves itself by passing the same list.
+
+mod accounts;
+mod ideas;
+mod keys;
+mod posts;
+mod records;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::domain::analytics::Metrics;
+use crate::domain::idea::IdeaFields;
+use crate::domain::post::{PostFields, PostStatus};
+use crate::domain::{Plan, Scope};
+use crate::store::{
+    IdempotencyBegin, NewKey, SessionRecord, Store, StoreError, StoredResponse, User,
+};
+
+/// A fresh, empty database of one backend.
+pub trait TestDatabase {
+    /// The store under test.
+    fn store(&self) -> Arc<dyn Store>;
+    /// Another, independent handle on the same database, as a second process would open it.
+    fn second_handle(&self) -> Arc<dyn Store>;
+}
+
+/// One `#[tokio::test]` per check, each on the fresh database `$open` evaluates to.
+macro_rules! conformance_tests {
+    ($open:expr) => {
+        $crate::store::conformance::conformance_tests!(@each $open;
+            the_database_answers,
+            users_are_found_by_id_and_by_email_in_any_case,
+            the_owner_is_created_only_on_an_empty_database,
+            sessions_end_by_expiry_sign_out_and_password_change,
+            a_server_secret_is_made_once_and_shared,
+            keys_are_listed_oldest_first_and_only_their_owners,
+            a_revocation_through_a_second_handle_is_seen_by_the_next_lookup,
+            key_use_is_recorded_at_most_once_per_window,
+            posts_are_paged_newest_first_without_gap_or_repeat,
+            post_lists_filter_by_status_and_count_the_filter,
+            posts_of_another_user_are_missing_to_them,
+            post_changes_are_optimistic,
+            ideas_are_paged_filtered_by_tag_and_kept_per_owner,
+            idea_changes_are_optimistic,
+            idea_conversion_is_atomic,
+            metrics_are_summed_per_day_and_kept_per_owner,
+            idempotency_records_replay_refuse_and_expire,
+        );
+    };
+    (@each $open:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let database = $open;
+                $crate::store::conformance::$check(&database).await;
+            }
+        )*
+    };
+}
+pub(crate) use conformance_tests;
+
+pub use accounts::*;
+pub use ideas::*;
+pub use keys::*;
+pub use posts::*;
+pub use records::*;
+
+/// 2026-01-05T09:00:00Z.
+pub(super) const NOW: i64 = 1_767_603_600_000;
+
+pub(super) async fn user(store: &dyn Store, name: &str) -> User {
+    let user = User {
+        id: format!("usr_{name}"),
+        email: format!("{name}\u{40}example.com"),
+        name: name.into(),
+        plan: Plan::Business,
+        timezone: "UTC".into(),
+        created_at: NOW,
+    };
+    store.create_user(&user).await.unwrap();
+    user
+}
+
+pub(super) fn new_key(user: &User, id: &str, created_at: i64) -> NewKey {
+    NewKey {
+        id: id.into(),
+        user_id: user.id.clone(),
+        name: format!("key {id}"),
+        prefix: "lg_12345678".into(),
+        hash: format!("hash of {id}"),
+        scopes: [Scope::PostsRead, Scope::IdeasWrite].into_iter().collect(),
+        created_at,
+    }
+}
+
+pub(super) fn draft(content: &str) -> PostFields {
+    PostFields {
+        content: content.into(),
+        status: PostStatus::Draft,
+        scheduled_at: None,
+    }
+}
+
+pub(super) fn scheduled(content: &str, at: i64) -> PostFields {
+    PostFields {
+        content: content.into(),
+        status: PostStatus::Scheduled,
+        scheduled_at: Some(at),
+    }
+}
+
+pub(super) fn idea_fields(content: &str, tags: &[&str]) -> IdeaFields {
+    IdeaFields {
+        content: content.into(),
+        notes: None,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+    }
+}
+
+pub(super) fn is_not_found<T: std::fmt::Debug>(result: &Result<T, StoreError>, what: &str) -> bool {
+    matches!(result, Err(StoreError::NotFound(found)) if *found == what)
+}
+
+pub(super) fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::Conflict(_)))
+}
+
+pub(super) fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}

@@ -1,0 +1,64 @@
+//! The storage interface. Handlers see only these traits; all SQL lives in `store/`.
+//!
+//! One sub-trait per area (users, keys, posts, ideas, metrics, idempotency, sessions, secrets), each in
+//! its own file with its records, and [`Store`], which is all of them: handlers hold an
+//! `Arc<dyn Store>`. Each backend (`sqlite/`) implements the areas in a file apiece, and runs
+//! the one conformance suite (`conformance.rs`) that says what every backend must do.
+
+#[cfg(test)]
+pub mod conformance;
+mod ideas;
+mod idempotency;
+mod keys;
+mod metrics;
+mod posts;
+mod secrets;
+mod sessions;
+pub mod sqlite;
+mod users;
+
+use async_trait::async_trait;
+
+pub use ideas::{Idea, IdeaPage, IdeaStore};
+pub use idempotency::{IdempotencyBegin, IdempotencyStore, StoredResponse};
+pub use keys::{KeyAuth, KeyRecord, KeyStore, NewKey};
+pub use metrics::MetricStore;
+pub use posts::{Post, PostPage, PostStore};
+pub use secrets::SecretStore;
+pub use sessions::{SessionRecord, SessionStore};
+pub use users::{User, UserStore};
+
+/// What a store call can fail with; each backend maps its own errors onto these.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record (for this owner).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change conflicts with what is stored (a duplicate, a concurrent change).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything a backend stores: what handlers hold, as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store:
+    UserStore
+    + KeyStore
+    + PostStore
+    + IdeaStore
+    + MetricStore
+    + IdempotencyStore
+    + SessionStore
+    + SecretStore
+    + Send
+    + Sync
+{
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}

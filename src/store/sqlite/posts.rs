@@ -1,0 +1,188 @@
+//! Posts in SQLite: `seq` orders them, triggers keep the per-status counts.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::domain::post::{PostFields, PostStatus};
+use crate::store::{Post, PostPage, PostStore, StoreError, StoreResult};
+
+use super::rows::{missing_or_changed, write_returning};
+use super::SqliteStore;
+
+pub(super) const POST_COLUMNS: &str =
+    "id, content, status, scheduled_at, published_at, created_at, updated_at, version";
+
+pub(super) fn post_from_row(row: &Row) -> rusqlite::Result<Post> {
+    let status: String = row.get(2)?;
+    let status = PostStatus::parse(&status).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            2,
+            rusqlite::types::Type::Text,
+            format!("unknown post status {status:?}").into(),
+        )
+    })?;
+    Ok(Post {
+        id: row.get(0)?,
+        fields: PostFields {
+            content: row.get(1)?,
+            status,
+            scheduled_at: row.get(3)?,
+        },
+        published_at: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+        version: row.get(7)?,
+    })
+}
+
+pub(super) fn find_post(
+    conn: &Connection,
+    user_id: &str,
+    id: &str,
+) -> rusqlite::Result<Option<Post>> {
+    conn.prepare_cached(&format!(
+        "SELECT {POST_COLUMNS} FROM posts WHERE user_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![user_id, id], post_from_row)
+    .optional()
+}
+
+/// Inserts a post and gives it back as stored; shared by creating and converting an idea.
+pub(super) fn insert_post_row(
+    conn: &Connection,
+    user_id: &str,
+    id: &str,
+    fields: &PostFields,
+    now: i64,
+) -> rusqlite::Result<Post> {
+    write_returning(
+        conn,
+        &format!(
+            "INSERT INTO posts (id, user_id, content, status, scheduled_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             RETURNING {POST_COLUMNS}"
+        ),
+        params![
+            id,
+            user_id,
+            fields.content,
+            fields.status.as_str(),
+            fields.scheduled_at,
+            now
+        ],
+        post_from_row,
+    )?
+    .ok_or(rusqlite::Error::QueryReturnedNoRows)
+}
+
+#[async_trait]
+impl PostStore for SqliteStore {
+    async fn insert_post(
+        &self,
+        user_id: &str,
+        id: &str,
+        fields: &PostFields,
+        now: i64,
+    ) -> StoreResult<Post> {
+        self.write(|conn| insert_post_row(conn, user_id, id, fields, now))
+    }
+
+    async fn get_post(&self, user_id: &str, id: &str) -> StoreResult<Post> {
+        self.read(|conn| find_post(conn, user_id, id))?
+            .ok_or(StoreError::NotFound("post"))
+    }
+
+    async fn list_posts(
+        &self,
+        user_id: &str,
+        status: Option<PostStatus>,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<PostPage> {
+        let status = status.map(PostStatus::as_str);
+        self.read(|conn| {
+            // One read transaction, so the page and the total come from the same snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let posts = tx
+                .prepare_cached(&format!(
+                    "SELECT {POST_COLUMNS} FROM posts
+                     WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2)
+                     ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+                ))?
+                .query_map(params![user_id, status, limit, offset], post_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(n), 0) FROM post_counts
+                     WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2)",
+                )?
+                .query_row(params![user_id, status], |row| row.get(0))?;
+            tx.commit()?;
+            Ok(PostPage {
+                posts,
+                total: total.max(0) as u64,
+            })
+        })
+    }
+
+    async fn update_post(
+        &self,
+        user_id: &str,
+        id: &str,
+        version: i64,
+        fields: &PostFields,
+        now: i64,
+    ) -> StoreResult<Post> {
+        let conn = self.writer.lock();
+        let updated = write_returning(
+            &conn,
+            &format!(
+                "UPDATE posts SET content = ?4, status = ?5, scheduled_at = ?6,
+                    updated_at = ?7, version = version + 1
+                 WHERE user_id = ?1 AND id = ?2 AND version = ?3 AND status <> 'published'
+                 RETURNING {POST_COLUMNS}"
+            ),
+            params![
+                user_id,
+                id,
+                version,
+                fields.content,
+                fields.status.as_str(),
+                fields.scheduled_at,
+                now
+            ],
+            post_from_row,
+        )?;
+        updated.ok_or_else(|| missing_or_changed(&conn, "posts", "post", user_id, id))
+    }
+
+    async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
+        let conn = self.writer.lock();
+        let deleted = conn
+            .prepare_cached(
+                "DELETE FROM posts WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
+            )?
+            .execute(params![user_id, id, version])?;
+        if deleted == 0 {
+            return Err(missing_or_changed(&conn, "posts", "post", user_id, id));
+        }
+        Ok(())
+    }
+
+    async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post> {
+        self.write(|conn| {
+            write_returning(
+                conn,
+                &format!(
+                    "UPDATE posts SET status = 'published', scheduled_at = NULL, published_at = ?3,
+                        updated_at = ?3, version = version + 1
+                     WHERE user_id = ?1 AND id = ?2
+                     RETURNING {POST_COLUMNS}"
+                ),
+                params![user_id, id, now],
+                post_from_row,
+            )
+        })?
+        .ok_or(StoreError::NotFound("post"))
+    }
+}
