@@ -2,13 +2,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use linkedgrow::admin::{self, KeyView};
 use linkedgrow::auth::{Scope, Scopes};
 use linkedgrow::clock::{Clock, SystemClock};
-use linkedgrow::config::{Config, DatabaseUrl};
+use linkedgrow::config::{Config, ConnectionLimits, DatabaseUrl};
 use linkedgrow::store::{Plan, Store};
 use linkedgrow::AppState;
 use rand::distributions::{Alphanumeric, DistString};
@@ -59,6 +60,21 @@ struct ServeArgs {
     /// when every request comes through one): HTTPS there makes the session cookie Secure.
     #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
     trust_proxy: bool,
+    /// Seconds a client has to send a request's line and headers.
+    #[arg(long, env = "LINKEDGROW_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "LINKEDGROW_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    body_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request.
+    #[arg(long, env = "LINKEDGROW_IDLE_TIMEOUT_SECS", default_value_t = 75)]
+    idle_timeout_secs: u64,
+    /// Seconds in-flight requests get after SIGTERM or Ctrl-C before every connection is closed.
+    #[arg(long, env = "LINKEDGROW_SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
+    shutdown_timeout_secs: u64,
+    /// Connections served at once [default: the open-file limit less 64].
+    #[arg(long, env = "LINKEDGROW_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// On an empty database, create a demo Business user and print an API key with every scope.
     #[arg(long)]
     demo: bool,
@@ -168,11 +184,19 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_minute: args.rate_limit_per_minute,
         rate_limit_per_hour: args.rate_limit_per_hour,
         trust_proxy: args.trust_proxy,
+        connections: ConnectionLimits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            body_timeout: Duration::from_secs(args.body_timeout_secs),
+            idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout_secs),
+            max_connections: args.max_connections,
+        },
     };
+    // Before anything opens files: each connection holds one.
+    linkedgrow::server::raise_open_files_limit();
     let state = AppState::from_config(&config, Arc::new(SystemClock))?;
     let shutdown = shutdown_signal()?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
+    let listener = linkedgrow::server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");

@@ -51,21 +51,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server with the given options.
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    spawn(options, false).await
+    spawn_app_configured(|config| {
+        config.rate_limit_per_minute = options.per_minute;
+        config.rate_limit_per_hour = options.per_hour;
+    })
+    .await
 }
 
 /// A server that believes `X-Forwarded-Proto` / `X-Forwarded-For` (as behind a proxy).
 pub async fn spawn_app_trusting_proxy() -> TestApp {
-    spawn(Options::default(), true).await
+    spawn_app_configured(|config| config.trust_proxy = true).await
 }
 
-async fn spawn(options: Options, trust_proxy: bool) -> TestApp {
+/// A server whose configuration `configure` changes from the defaults.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("linkedgrow.db");
     let mut config = Config::new(DatabaseUrl::Sqlite(db_path.clone()));
-    config.rate_limit_per_minute = options.per_minute;
-    config.rate_limit_per_hour = options.per_hour;
-    config.trust_proxy = trust_proxy;
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new(start_time()));
     let state = AppState::from_config(&config, clock.clone()).unwrap();
     let store = state.store.clone();
