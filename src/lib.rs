@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 mod http;
+pub mod limits;
 pub mod password;
 pub mod rate_limit;
 pub mod server;
@@ -78,7 +79,8 @@ pub fn app(state: AppState) -> Router {
         .merge(api::docs::router())
         .merge(web::routes())
         .fallback(web::not_found);
-    web::with_security_headers(http::with_common_layers(router)).with_state(state)
+    let common = http::with_common_layers(router, state.connections.body_timeout);
+    web::with_security_headers(common).with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish

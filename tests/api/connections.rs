@@ -157,6 +157,69 @@ async fn the_next_request_on_a_kept_alive_connection_has_the_header_timeout() {
     eprintln!("half a second request cut after {closed:?} (header timeout 1 s)");
 }
 
+/// The head of a request to create a post, for a body of `length` bytes.
+fn create_post_head(key: &str, length: usize) -> Vec<u8> {
+    format!(
+        "POST /api/v1/posts HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+const POST_BODY: &[u8] = br#"{"content": "sent one byte at a time"}"#;
+
+#[tokio::test]
+async fn a_body_sent_a_byte_at_a_time_gets_a_408_at_the_body_timeout() {
+    let app = spawn_with(|_| {}).await;
+    let key = app.full_key().await;
+    let (mut reader, mut writer) = connect(&app.address).await.into_split();
+    writer
+        .write_all(&create_post_head(&key, POST_BODY.len()))
+        .await
+        .unwrap();
+    let since = Instant::now();
+    // 38 bytes, 0.2 s apart: 7.6 s, far past the body timeout.
+    let dripping = drip(writer, POST_BODY.to_vec(), Duration::from_millis(200));
+    let (received, closed) = read_until_closed(&mut reader, since, secs(2) + MARGIN).await;
+    dripping.abort();
+    eprintln!("dripped body cut after {closed:?} (body timeout 2 s)");
+    let text = String::from_utf8(received).unwrap();
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("connection: close"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["error"]["code"], "REQUEST_TIMEOUT", "{body}");
+    let response = app
+        .request(reqwest::Method::GET, "/api/v1/posts", &key)
+        .send()
+        .await
+        .unwrap();
+    let posts: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(posts["total"], 0, "nothing was created");
+}
+
+#[tokio::test]
+async fn a_body_slower_than_the_header_timeout_is_read_then_the_connection_idles_out() {
+    let app = spawn_with(|limits| limits.body_timeout = secs(10)).await;
+    let key = app.full_key().await;
+    let (mut reader, mut writer) = connect(&app.address).await.into_split();
+    writer
+        .write_all(&create_post_head(&key, POST_BODY.len()))
+        .await
+        .unwrap();
+    // About 1.9 s, past the header timeout of 1 s, which no longer applies once the head is in.
+    // (The writer stays open: closing it would end the connection from this side.)
+    for byte in POST_BODY {
+        writer.write_all(&[*byte]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(read_response(&mut reader).await.0, 201);
+    let (_, closed) = read_until_closed(&mut reader, Instant::now(), secs(2) + MARGIN).await;
+    eprintln!("then closed after {closed:?} idle (idle timeout 2 s)");
+}
+
 /// Opens 1,100 idle connections to a server limited to 1,024 open files and a header timeout of
 /// 3 s, then asks `/healthz`; returns the server's log and how long the answer took.
 async fn healthz_under_more_idle_sockets_than_descriptors(extra: &[&str]) -> (String, Duration) {
