@@ -44,6 +44,7 @@ pub fn with_common_layers(router: Router<AppState>, body_timeout: Duration) -> R
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(CatchPanicLayer::custom(panic_response))
+            .layer(axum::middleware::from_fn(limits::check_request_head))
             .layer(axum::middleware::from_fn_with_state(
                 body_timeout,
                 limits::body_deadline::limit_body_time,

@@ -67,7 +67,7 @@ async fn read_until_closed(
     (received, since.elapsed())
 }
 
-/// Reads one response with a Content-Length; returns its status, head and body.
+/// Reads one response (a body only by its Content-Length); returns its status, head and body.
 async fn read_response(reader: &mut (impl AsyncRead + Unpin)) -> (u16, String, Vec<u8>) {
     let mut data = Vec::new();
     let mut byte = [0u8; 1];
@@ -84,7 +84,7 @@ async fn read_response(reader: &mut (impl AsyncRead + Unpin)) -> (u16, String, V
             name.eq_ignore_ascii_case("content-length")
                 .then(|| value.trim().parse().unwrap())
         })
-        .expect("a Content-Length");
+        .unwrap_or(0);
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body).await.unwrap();
     (status, head, body)
@@ -218,6 +218,28 @@ async fn a_body_slower_than_the_header_timeout_is_read_then_the_connection_idles
     assert_eq!(read_response(&mut reader).await.0, 201);
     let (_, closed) = read_until_closed(&mut reader, Instant::now(), secs(2) + MARGIN).await;
     eprintln!("then closed after {closed:?} idle (idle timeout 2 s)");
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_gets_413_before_any_100_continue() {
+    let app = spawn_with(|_| {}).await;
+    let key = app.full_key().await;
+    let mut stream = connect(&app.address).await;
+    let head = format!(
+        "POST /api/v1/posts HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000000000\r\n\
+         Expect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (status, head, body) = read_response(&mut stream).await;
+    assert_eq!(status, 413, "{head}");
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE", "{body}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    read_until_closed(&mut stream, Instant::now(), MARGIN).await;
 }
 
 /// Opens 1,100 idle connections to a server limited to 1,024 open files and a header timeout of
