@@ -21,6 +21,13 @@ use tower::ServiceExt;
 
 use super::watchdog::{Watchdog, Watched};
 use crate::config::ConnectionLimits;
+use crate::limits::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_URI_BYTES};
+
+/// hyper's own bounds on a request head sit above the documented ones, so that a request
+/// between the two reaches [`crate::limits`] and gets the error envelope; past hyper's, it
+/// answers a bare 431 itself. They also bound the memory one connection's head can take.
+const PARSER_MAX_HEADERS: usize = 2 * MAX_HEADERS;
+const PARSER_MAX_HEAD_BYTES: usize = 2 * (MAX_URI_BYTES + MAX_HEADER_BYTES);
 
 /// Serves requests on `stream` until the client or a deadline closes it, or `stopping` says
 /// the server is shutting down and the request in flight, if any, is answered.
@@ -51,6 +58,8 @@ pub async fn serve(
     let connection = http1::Builder::new()
         // The watchdog keeps this deadline (hyper's would also cut idle connections at it).
         .header_read_timeout(None)
+        .max_headers(PARSER_MAX_HEADERS)
+        .max_header_size(PARSER_MAX_HEAD_BYTES)
         .serve_connection(io, service);
     tokio::pin!(connection);
     let mut draining = false;
