@@ -34,9 +34,16 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let max_connections = limits
-        .max_connections
-        .unwrap_or_else(default_max_connections);
+    let room = default_max_connections();
+    let max_connections = limits.max_connections.unwrap_or(room);
+    if max_connections > room {
+        tracing::warn!(
+            max_connections,
+            room,
+            "the connection cap is above what the open-file limit leaves room for: accept will \
+             fail for want of descriptors before the cap is reached"
+        );
+    }
     tracing::info!(max_connections, "accepting connections");
     // A permit per open connection: at the cap the loop stops accepting, and the kernel's listen
     // queue holds newcomers until a connection closes, rather than `accept` failing for want of

@@ -307,6 +307,10 @@ async fn accept_pauses_when_out_of_descriptors_and_recovers() {
     eprintln!(
         "/healthz answered after {answered:?} with accept out of descriptors (header timeout 3 s)"
     );
+    assert!(
+        log.contains("above what the open-file limit leaves room for"),
+        "the operator is warned at start:\n{log}"
+    );
     let failures = log.matches("cannot accept a connection").count();
     eprintln!("{failures} failed accepts logged");
     // Each failure pauses the loop, longer each time: a handful, not one per spin.
