@@ -44,10 +44,9 @@ pub fn with_common_layers(router: Router<AppState>, body_timeout: Duration) -> R
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(CatchPanicLayer::custom(panic_response))
-            .layer(axum::middleware::from_fn(limits::check_request_head))
             .layer(axum::middleware::from_fn_with_state(
                 body_timeout,
-                limits::body_deadline::limit_body_time,
+                limits::enforce,
             ))
             .layer(axum::middleware::map_response(envelope_for_bare_errors))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),

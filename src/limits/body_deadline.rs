@@ -11,7 +11,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -20,14 +20,10 @@ use tokio::time::{Instant, Sleep};
 
 use crate::error::ApiError;
 
-/// Gives the request's body `timeout` to arrive in full. A body that runs out of time fails
+/// Runs `request` giving its body `timeout` to arrive in full. A body that runs out of time fails
 /// the handler's read, and whatever the handler made of that, the client gets a 408 and the
 /// connection is closed: the rest of the body would still be on its way.
-pub async fn limit_body_time(
-    State(timeout): State<Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn run(timeout: Duration, request: Request, next: Next) -> Response {
     if request.body().is_end_stream() {
         return next.run(request).await;
     }

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-use super::watchdog::{Watchdog, Watched};
+use super::watchdog::{Expiry, Watchdog, Watched};
 use crate::config::ConnectionLimits;
 use crate::limits::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_URI_BYTES};
 
@@ -62,16 +62,19 @@ pub async fn serve(
         .max_header_size(PARSER_MAX_HEAD_BYTES)
         .serve_connection(io, service);
     tokio::pin!(connection);
+    let mut expiry = Expiry::new(Arc::clone(&watchdog));
     let mut draining = false;
     loop {
         tokio::select! {
+            // The connection first: the watchdog then sees what this poll changed.
+            biased;
             result = connection.as_mut() => {
                 if let Err(err) = result {
                     tracing::debug!(%peer, error = %err, "connection ended with an error");
                 }
                 return;
             }
-            () = watchdog.expired() => {
+            () = &mut expiry => {
                 tracing::debug!(%peer, "closing a connection that kept the server waiting");
                 return;
             }

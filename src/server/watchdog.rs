@@ -6,24 +6,27 @@
 //! a new header timeout. While a request is served there is no deadline here: the body's own
 //! (see `crate::limits`) and the handler bound it.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 /// One connection's deadline, moved by what happens on it.
+///
+/// Everything that moves it (a read, hyper calling the service, hyper dropping a response
+/// body) happens while the connection is polled, and [`Expiry`] is polled right after the
+/// connection in the same task: it sees each move without being woken for it.
 pub struct Watchdog {
     header_timeout: Duration,
     idle_timeout: Duration,
     state: Mutex<State>,
-    /// Wakes [`Watchdog::expired`] when the deadline moves earlier or appears.
-    moved: Notify,
 }
 
 struct State {
@@ -41,7 +44,6 @@ impl Watchdog {
                 idle: false,
                 deadline: Some(Instant::now() + header_timeout),
             }),
-            moved: Notify::new(),
         }
     }
 
@@ -57,8 +59,6 @@ impl Watchdog {
         let mut state = self.state.lock();
         state.idle = true;
         state.deadline = Some(Instant::now() + self.idle_timeout);
-        drop(state);
-        self.moved.notify_one();
     }
 
     /// The client sent something.
@@ -67,26 +67,56 @@ impl Watchdog {
         if state.idle {
             state.idle = false;
             state.deadline = Some(Instant::now() + self.header_timeout);
-            drop(state);
-            self.moved.notify_one();
         }
     }
 
-    /// Completes once the deadline has passed.
-    pub async fn expired(&self) {
+    fn deadline(&self) -> Option<Instant> {
+        self.state.lock().deadline
+    }
+}
+
+/// Completes once the connection's deadline has passed; poll it after the connection.
+pub struct Expiry {
+    watchdog: Arc<Watchdog>,
+    timer: Pin<Box<Sleep>>,
+    /// When `timer` fires. A deadline that moves later leaves it be, to be re-armed when it
+    /// fires: a kept-alive connection moves its deadline twice a request, and most of those
+    /// moves would otherwise each cost a trip through the runtime's timer wheel.
+    armed: Instant,
+}
+
+impl Expiry {
+    /// Watches `watchdog`'s deadline.
+    pub fn new(watchdog: Arc<Watchdog>) -> Self {
+        let armed = watchdog.deadline().unwrap_or_else(Instant::now);
+        Self {
+            watchdog,
+            timer: Box::pin(tokio::time::sleep_until(armed)),
+            armed,
+        }
+    }
+}
+
+impl Future for Expiry {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
         loop {
-            let deadline = self.state.lock().deadline;
-            match deadline {
-                Some(deadline) if deadline <= Instant::now() => return,
-                // A notification sent since the lock was released is kept for `notified`.
-                Some(deadline) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(deadline) => {}
-                        () = self.moved.notified() => {}
-                    }
-                }
-                None => self.moved.notified().await,
+            // Serving a request: no deadline. A timer that fires meanwhile is looked at later.
+            let Some(deadline) = this.watchdog.deadline() else {
+                return Poll::Pending;
+            };
+            if deadline < this.armed {
+                this.armed = deadline;
+                this.timer.as_mut().reset(deadline);
             }
+            ready!(this.timer.as_mut().poll(cx));
+            if deadline <= this.armed {
+                return Poll::Ready(());
+            }
+            this.armed = deadline;
+            this.timer.as_mut().reset(deadline);
         }
     }
 }
@@ -94,12 +124,12 @@ impl Watchdog {
 /// A TCP stream that reports incoming bytes to its connection's watchdog.
 pub struct Watched {
     stream: TcpStream,
-    watchdog: std::sync::Arc<Watchdog>,
+    watchdog: Arc<Watchdog>,
 }
 
 impl Watched {
     /// Watches reads from `stream`.
-    pub fn new(stream: TcpStream, watchdog: std::sync::Arc<Watchdog>) -> Self {
+    pub fn new(stream: TcpStream, watchdog: Arc<Watchdog>) -> Self {
         Self { stream, watchdog }
     }
 }
