@@ -150,10 +150,11 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         database,
         ..args.config
     };
+    // Before anything opens files: each connection holds one.
+    linkedgrow::server::raise_open_files_limit();
     let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
+    let listener = linkedgrow::server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");

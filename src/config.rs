@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
@@ -72,6 +73,72 @@ pub struct Config {
     /// when every request comes through one): HTTPS there makes the session cookie Secure.
     #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// How long clients may take and how many may be connected.
+    #[command(flatten)]
+    pub connections: ConnectionLimits,
+}
+
+/// How long a client may take over each part of a request, how many clients may be connected at
+/// once, and how long a shutdown waits for them: without these, a client that sends slowly or
+/// not at all holds a socket and a file descriptor for as long as it likes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct ConnectionLimits {
+    /// Seconds a client has to send a request's line and headers (from accepting a connection,
+    /// or from the first byte of a later request on it).
+    #[arg(
+        long = "header-timeout-secs",
+        env = "LINKEDGROW_HEADER_TIMEOUT_SECS",
+        default_value = "10",
+        value_parser = parse_secs
+    )]
+    pub header_timeout: Duration,
+    /// Seconds a client has to send a request's whole body, however steadily it trickles in.
+    #[arg(
+        long = "body-timeout-secs",
+        env = "LINKEDGROW_BODY_TIMEOUT_SECS",
+        default_value = "30",
+        value_parser = parse_secs
+    )]
+    pub body_timeout: Duration,
+    /// Seconds a kept-alive connection may wait for its next request.
+    #[arg(
+        long = "idle-timeout-secs",
+        env = "LINKEDGROW_IDLE_TIMEOUT_SECS",
+        default_value = "75",
+        value_parser = parse_secs
+    )]
+    pub idle_timeout: Duration,
+    /// Seconds in-flight requests get after SIGTERM or Ctrl-C before every connection is closed.
+    #[arg(
+        long = "shutdown-timeout-secs",
+        env = "LINKEDGROW_SHUTDOWN_TIMEOUT_SECS",
+        default_value = "20",
+        value_parser = parse_secs
+    )]
+    pub shutdown_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen queue [default: the
+    /// open-file limit less 64].
+    #[arg(long, env = "LINKEDGROW_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+}
+
+/// Whole seconds, as the timeout flags take them.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    text.parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| format!("{text:?} is not a whole number of seconds"))
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+            shutdown_timeout: Duration::from_secs(20),
+            max_connections: None,
+        }
+    }
 }
 
 impl Default for DatabaseUrl {
@@ -101,6 +168,19 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.rate_limit_per_minute == 0 || self.rate_limit_per_hour == 0 {
             bail!("rate limits must be at least 1 request");
+        }
+        let limits = &self.connections;
+        if [
+            limits.header_timeout,
+            limits.body_timeout,
+            limits.idle_timeout,
+        ]
+        .contains(&Duration::ZERO)
+        {
+            bail!("the header, body and idle timeouts must be at least 1 second");
+        }
+        if limits.max_connections == Some(0) {
+            bail!("the connection limit must be at least 1");
         }
         Ok(())
     }

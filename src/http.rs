@@ -1,7 +1,8 @@
-//! Layers every response passes through: request ids, logging, panics, body limit, and the
-//! envelope for errors the framework produces by itself.
+//! Layers every response passes through: request ids, logging, panics, the body's size and
+//! time limits, and the envelope for errors the framework produces by itself.
 
 use std::any::Any;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -18,10 +19,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::error::{envelope, payload_too_large, ApiError};
-use crate::{AppState, MAX_BODY_BYTES};
+use crate::{limits, AppState, MAX_BODY_BYTES};
 
-/// Wraps `router` in the layers every route shares.
-pub fn with_common_layers(router: Router<AppState>) -> Router<AppState> {
+/// Wraps `router` in the layers every route shares; request bodies get `body_timeout`.
+pub fn with_common_layers(router: Router<AppState>, body_timeout: Duration) -> Router<AppState> {
     router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
@@ -44,6 +45,10 @@ pub fn with_common_layers(router: Router<AppState>) -> Router<AppState> {
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(CatchPanicLayer::custom(panic_response))
+            .layer(axum::middleware::from_fn_with_state(
+                body_timeout,
+                limits::enforce,
+            ))
             .layer(axum::middleware::from_fn(envelope_for_bare_errors))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )

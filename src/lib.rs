@@ -7,8 +7,10 @@ pub mod config;
 pub mod domain;
 mod http;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod rate_limit;
+pub mod server;
 pub mod store;
 pub mod web;
 
@@ -21,7 +23,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::{Config, DatabaseUrl};
+use crate::config::{Config, ConnectionLimits, DatabaseUrl};
 use crate::rate_limit::{InProcessLimiter, RateLimiter};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     /// What the web app keeps in memory (sign-in throttling) and how it reads requests.
     pub web: web::WebState,
+    /// How long clients may take and how many may be connected; [`serve`] keeps them.
+    pub connections: ConnectionLimits,
 }
 
 impl AppState {
@@ -65,6 +69,7 @@ impl AppState {
                 config.trust_proxy,
                 web::form_tokens::FormTokens::new(secret),
             ),
+            connections: config.connections,
         })
     }
 }
@@ -85,18 +90,18 @@ pub fn app(state: AppState) -> Router {
         .merge(api::docs::router())
         .merge(web::routes())
         .fallback(http::fallback);
-    web::with_security_headers(http::with_common_layers(router)).with_state(state)
+    let common = http::with_common_layers(router, state.connections.body_timeout);
+    web::with_security_headers(common).with_state(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, letting in-flight requests finish.
+/// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish
+/// for at most the configured shutdown timeout.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address feeds the web app's per-client sign-in throttling.
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.connections;
+    server::serve(listener, app(state), limits, shutdown).await;
+    Ok(())
 }

@@ -246,6 +246,18 @@ fn shared_responses() -> Value {
             "headers": rate_limit_header_refs(),
             "content": error_content(&[("IDEMPOTENCY_KEY_MISMATCH", "this Idempotency-Key was already used for a different request (method, path or body); use a new key for a new request")]),
         },
+        "RequestTimeout": {
+            "description": "The body did not arrive in full within the body timeout, 30 s by default (`REQUEST_TIMEOUT`); the connection is closed.",
+            "content": error_content(&[("REQUEST_TIMEOUT", "the request body did not arrive within 30 seconds")]),
+        },
+        "UriTooLong": {
+            "description": "The request URI is longer than 8 KiB (`URI_TOO_LONG`).",
+            "content": error_content(&[("URI_TOO_LONG", "the request URI is longer than 8192 bytes")]),
+        },
+        "HeaderFieldsTooLarge": {
+            "description": "More than 100 header fields, or more than 16 KiB of header names and values (`REQUEST_HEADER_FIELDS_TOO_LARGE`).",
+            "content": error_content(&[("REQUEST_HEADER_FIELDS_TOO_LARGE", "a request may have at most 100 header fields and 16384 bytes of header names and values")]),
+        },
         "InternalError": {
             "description": "Something broke (`INTERNAL_ERROR`); the `X-Request-Id` response header finds it in the server log.",
             "content": error_content(&[("INTERNAL_ERROR", "internal server error; the request id identifies it in the server log")]),
@@ -352,7 +364,19 @@ fn complete_operation(method: &str, operation: &mut Value) {
             json!({ "$ref": "#/components/responses/RateLimited" }),
         );
     }
+    responses.insert(
+        "414".into(),
+        json!({ "$ref": "#/components/responses/UriTooLong" }),
+    );
+    responses.insert(
+        "431".into(),
+        json!({ "$ref": "#/components/responses/HeaderFieldsTooLarge" }),
+    );
     if has_body {
+        responses.insert(
+            "408".into(),
+            json!({ "$ref": "#/components/responses/RequestTimeout" }),
+        );
         responses.insert(
             "413".into(),
             json!({ "$ref": "#/components/responses/PayloadTooLarge" }),

@@ -326,7 +326,7 @@ async fn bad_input_gets_a_one_line_error() {
 }
 
 /// Waits for `child` to exit; kills it and fails the test if it takes longer than `limit`.
-fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> std::process::ExitStatus {
+pub fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> std::process::ExitStatus {
     let deadline = std::time::Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -347,15 +347,26 @@ pub(crate) fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
 
 /// As [`serve`], with the server's log (its standard error) going to `log`.
 fn serve_logging_to(database_url: &str, extra: &[&str], log: Stdio) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_linkedgrow"))
+    serve_command(database_url, extra, log, |_| {})
+}
+
+/// As [`serve_logging_to`], with the command as `prepare` leaves it.
+pub fn serve_command(
+    database_url: &str,
+    extra: &[&str],
+    log: Stdio,
+    prepare: impl FnOnce(&mut Command),
+) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linkedgrow"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("LINKEDGROW_DATABASE_URL", database_url)
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+        .stderr(log);
+    prepare(&mut command);
+    let mut child = command.spawn().unwrap();
     // Byte by byte: a BufReader here could swallow the lines after the first (the demo key),
     // and a test waiting for them would hang.
     let mut first = String::new();

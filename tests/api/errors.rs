@@ -138,3 +138,55 @@ async fn health_and_readiness_need_no_key() {
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ready");
 }
+
+#[tokio::test]
+async fn over_long_uris_and_too_many_or_too_large_headers_use_the_envelope() {
+    let app = spawn_app().await;
+    let key = app.full_key().await;
+    let get = |query: String| {
+        app.request(Method::GET, &format!("/api/v1/posts?{query}"), &key)
+            .send()
+    };
+    // At the limit the request is read as usual (and refused for its unknown parameter).
+    let path = "/api/v1/posts?x=";
+    let at_limit = "a".repeat(8 * 1024 - path.len());
+    assert_error(
+        get(format!("x={at_limit}")).await.unwrap(),
+        400,
+        "INVALID_PARAMETER",
+    )
+    .await;
+    let message = assert_error(
+        get(format!("x={at_limit}a")).await.unwrap(),
+        414,
+        "URI_TOO_LONG",
+    )
+    .await;
+    assert!(message.contains("8192 bytes"), "{message}");
+
+    let mut many = app.request(Method::GET, "/api/v1/posts", &key);
+    // With Authorization, Host and Accept: more than 100 fields.
+    for i in 0..98 {
+        many = many.header(format!("x-filler-{i}"), "1");
+    }
+    let response = many.send().await.unwrap();
+    assert_error(response, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE").await;
+
+    let response = app
+        .request(Method::GET, "/api/v1/posts", &key)
+        .header("x-filler", "a".repeat(16 * 1024))
+        .send()
+        .await
+        .unwrap();
+    let message = assert_error(response, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE").await;
+    assert!(message.contains("100 header fields"), "{message}");
+
+    // Under both limits, nothing is refused.
+    let response = app
+        .request(Method::GET, "/api/v1/posts", &key)
+        .header("x-filler", "a".repeat(8 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

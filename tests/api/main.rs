@@ -5,6 +5,7 @@ mod analytics;
 mod auth;
 mod browser;
 mod cli;
+mod connections;
 mod docs;
 mod errors;
 mod etags;
