@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 mod http;
+pub mod linkedin;
 pub mod password;
 pub mod rate_limit;
 pub mod store;

@@ -1,0 +1,4 @@
+//! The LinkedIn client: connecting a member, publishing, deleting and reading analytics, with
+//! one classification of failures and tokens sealed at rest.
+
+pub mod little_text;
