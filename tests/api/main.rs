@@ -11,6 +11,8 @@ mod etags;
 mod helpers;
 mod ideas;
 mod idempotency;
+mod linkedin_client;
+mod linkedin_fake;
 mod posts;
 mod rate_limits;
 mod revocation;
