@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 mod http;
 pub mod keys;
+pub mod linkedin;
 pub mod password;
 pub mod rate_limit;
 pub mod store;

@@ -12,6 +12,8 @@ mod helpers;
 mod hostile_input;
 mod ideas;
 mod idempotency;
+mod linkedin_client;
+mod linkedin_fake;
 mod posts;
 mod rate_limits;
 mod revocation;
