@@ -15,6 +15,8 @@ mod idempotency;
 mod linkedin_client;
 mod linkedin_fake;
 mod posts;
+mod publishing;
+mod publishing_process;
 mod rate_limits;
 mod revocation;
 mod scope_matrix;
