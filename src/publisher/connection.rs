@@ -94,7 +94,7 @@ pub enum ConnectError {
     )]
     CannotPost,
     /// LinkedIn refused the token or the exchange.
-    #[error("{0}")]
+    #[error(transparent)]
     LinkedIn(#[from] crate::linkedin::LinkedInError),
     /// Storing failed.
     #[error(transparent)]

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use linkedgrow::clock::Clock;
-use linkedgrow::linkedin::{AccessToken, Scopes};
 use linkedgrow::domain::Plan;
+use linkedgrow::linkedin::{AccessToken, Scopes};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -16,9 +16,7 @@ use crate::linkedin_fake::{Failure, FakeLinkedIn, ALL_SCOPES};
 async fn publishing_app(fake: &FakeLinkedIn, connect: bool) -> (TestApp, String, String) {
     let app = spawn_app_publishing_to(fake.url()).await;
     let user = app.create_user(Plan::Business).await;
-    let (_, key) = app
-        .create_key(&user, &linkedgrow::domain::Scope::ALL)
-        .await;
+    let (_, key) = app.create_key(&user, &linkedgrow::domain::Scope::ALL).await;
     if connect {
         let token = AccessToken::new(fake.token_for("member-1", ALL_SCOPES));
         app.publisher
@@ -454,4 +452,81 @@ async fn delete_from_linkedin_removes_the_post_there_first() {
         .send(Method::GET, &format!("/api/v1/posts/{id}"), &key, None)
         .await;
     assert_error(gone, 404, "NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn the_analytics_sync_fills_the_figures_in_either_metric_form_and_replaces_them() {
+    use crate::linkedin_fake::MetricTypeForm;
+    let fake = FakeLinkedIn::start().await;
+    let (app, key, user_id) = publishing_app(&fake, true).await;
+    let id = schedule(&app, &key, "worth measuring").await;
+    run_due(&app).await;
+    let urn = post(&app, &key, &id).await["linkedinUrn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (metric, count) in [
+        ("IMPRESSION", 100),
+        ("REACTION", 5),
+        ("COMMENT", 2),
+        ("RESHARE", 1),
+        ("MEMBERS_REACHED", 80),
+    ] {
+        fake.set_metric(&urn, metric, count);
+    }
+    app.clock.advance(chrono::Duration::days(2));
+    for form in [
+        MetricTypeForm::Object,
+        MetricTypeForm::String,
+        MetricTypeForm::Object,
+    ] {
+        fake.set_metric_type_form(form);
+        let report = app.publisher.sync_analytics(&user_id).await.unwrap();
+        assert_eq!((report.posts, report.skipped), (1, None));
+        let figures: Value = app
+            .send(
+                Method::GET,
+                "/api/v1/analytics?from=2026-01-05&to=2026-01-07",
+                &key,
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        // LinkedIn reports each of the three days; reach is a lifetime total, counted once.
+        let totals = &figures["totals"];
+        assert_eq!(totals["impressions"], 300, "{form:?}: {figures}");
+        assert_eq!(totals["reactions"], 15);
+        assert_eq!(totals["comments"], 6);
+        assert_eq!(totals["reposts"], 3);
+        assert_eq!(totals["membersReached"], 80);
+        assert_eq!(figures["daily"][1]["impressions"], 100);
+    }
+    let request = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/rest/memberCreatorPostAnalytics")
+        .unwrap();
+    assert_eq!(request.headers["linkedin-version"], "202610");
+}
+
+#[tokio::test]
+async fn without_the_analytics_product_the_sync_skips_the_account() {
+    let fake = FakeLinkedIn::start().await;
+    let (app, key, user_id) = publishing_app(&fake, false).await;
+    let scopes = "openid,profile,w_member_social";
+    let token = AccessToken::new(fake.token_for("member-1", scopes));
+    let account = app
+        .publisher
+        .connect_member(&user_id, &token, None, &Scopes::parse(scopes))
+        .await
+        .unwrap();
+    assert_eq!(account.member_name, "Ada Lovelace");
+    let id = schedule(&app, &key, "unmeasured").await;
+    run_due(&app).await;
+    assert_eq!(post(&app, &key, &id).await["status"], "published");
+    let report = app.publisher.sync_analytics(&user_id).await.unwrap();
+    assert_eq!(report.posts, 0);
+    assert!(report.skipped.unwrap().contains("403"));
 }

@@ -195,3 +195,98 @@ async fn killed_while_linkedin_holds_the_post_it_is_published_once_after_restart
         assert!(!found, "the token is in clear in {}", path.display());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_linkedin_commands_connect_show_and_disconnect_a_member() {
+    let fake = FakeLinkedIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let email = "ada\u{40}example.com";
+    run(
+        &db,
+        &fake,
+        &[
+            "users", "create", "--email", email, "--name", "Ada", "--plan", "business",
+        ],
+    );
+
+    let refused = command(
+        &db,
+        &fake,
+        &[
+            "linkedin",
+            "connect",
+            "--email",
+            email,
+            "--access-token",
+            "not-a-token",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("LinkedIn"), "{stderr}");
+    assert!(
+        !stderr.contains("not-a-token"),
+        "the token is not echoed: {stderr}"
+    );
+
+    let status = run(
+        &db,
+        &fake,
+        &["linkedin", "status", "--email", email, "--json"],
+    );
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["connected"], false);
+
+    // From standard input, so the token is in no process list.
+    let token = fake.token_for("member-1", ALL_SCOPES);
+    let mut child = command(
+        &db,
+        &fake,
+        &[
+            "linkedin",
+            "connect",
+            "--email",
+            email,
+            "--access-token",
+            "-",
+            "--expires-in",
+            "86400",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        format!("{token}\n").as_bytes(),
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Ada Lovelace"));
+
+    let status = run(
+        &db,
+        &fake,
+        &["linkedin", "status", "--email", email, "--json"],
+    );
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["connected"], true);
+    assert_eq!(status["name"], "Ada Lovelace");
+    assert_eq!(status["memberUrn"], "urn:li:person:member-1");
+    assert_eq!(
+        status["needsReconnect"], true,
+        "a day left is less than a week"
+    );
+    assert!(status["tokenExpiresAt"].is_string());
+
+    let gone = run(&db, &fake, &["linkedin", "disconnect", "--email", email]);
+    assert!(gone.contains("disconnected"), "{gone}");
+    let status = run(&db, &fake, &["linkedin", "status", "--email", email]);
+    assert!(status.contains("not connected"), "{status}");
+}
