@@ -209,7 +209,7 @@ pub async fn linkedin_accounts_and_oauth_states_are_kept_per_user(db: &dyn TestD
     assert!(stored.needs_reconnect);
     assert_eq!(
         store.linkedin_account_users().await.unwrap(),
-        [ada.id.clone()]
+        [ada.id.as_str()]
     );
     // Reconnecting replaces the connection.
     store.save_linkedin_account(&account).await.unwrap();
