@@ -1,4 +1,6 @@
-//! The command line: `serve`, `users …`, `keys …`.
+//! The command line: `serve`, `users …`, `keys …`, `linkedin …`.
+
+mod linkedin;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Connect a LinkedIn member, see the connection, sync analytics.
+    Linkedin(linkedin::LinkedInArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,7 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let default_level = if matches!(cli.command, Command::Serve(_)) {
         "info"
     } else {
-        "warn"
+        "error"
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -142,6 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = linkedgrow::open_store(&cli.database.url)?;
             keys(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
+        Command::Linkedin(args) => linkedin::run(cli.database.url, args).await,
     }
 }
 
@@ -154,6 +159,16 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     linkedgrow::server::raise_open_files_limit();
     let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;
+    // The publisher and the analytics sync stop with the server.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    let when_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
+        let _ = rx.changed().await;
+    };
+    tokio::spawn(state.publisher.clone().run(when_stopped(stopped.clone())));
+    tokio::spawn(state.publisher.clone().run_analytics(
+        std::time::Duration::from_secs(config.publishing.analytics_sync_seconds.max(60)),
+        when_stopped(stopped),
+    ));
     let listener = linkedgrow::server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
@@ -161,6 +176,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
     linkedgrow::serve(listener, state, shutdown).await?;
+    let _ = stop.send(());
     tracing::info!("stopped");
     Ok(())
 }

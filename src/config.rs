@@ -73,6 +73,9 @@ pub struct Config {
     /// when every request comes through one): HTTPS there makes the session cookie Secure.
     #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// LinkedIn's app and addresses, the public URL, the key of tokens at rest.
+    #[command(flatten)]
+    pub publishing: crate::publisher::PublishingConfig,
     /// How long clients may take and how many may be connected.
     #[command(flatten)]
     pub connections: ConnectionLimits,

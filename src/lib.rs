@@ -8,7 +8,9 @@ pub mod domain;
 mod http;
 pub mod keys;
 pub mod limits;
+pub mod linkedin;
 pub mod password;
+pub mod publisher;
 pub mod rate_limit;
 pub mod server;
 pub mod store;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub web: web::WebState,
     /// How long clients may take and how many may be connected; [`serve`] keeps them.
     pub connections: ConnectionLimits,
+    /// Sends posts to LinkedIn; its loops run only where `serve` starts them.
+    pub publisher: Arc<publisher::Publisher>,
 }
 
 impl AppState {
@@ -51,6 +55,14 @@ impl AppState {
     pub async fn from_config(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         config.validate()?;
         let store = open_store(&config.database)?;
+        let DatabaseUrl::Sqlite(db_path) = &config.database;
+        let publisher = publisher::Publisher::from_config(
+            store.clone(),
+            clock.clone(),
+            &config.publishing,
+            &linkedin::crypto::key_file_for(db_path),
+            &format!("http://{}", config.listen),
+        )?;
         let mut fresh = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
         let now = clock.now().timestamp_millis();
@@ -59,6 +71,7 @@ impl AppState {
             .await
             .context("cannot read the server secret from the database")?;
         Ok(Self {
+            publisher,
             store,
             clock,
             limiter: Arc::new(InProcessLimiter::new(

@@ -8,6 +8,7 @@ use crate::admin::KeyView;
 use crate::api::auth::{ApiKey, ProfileRead, Scoped};
 use crate::api::error::{ApiError, AppJson};
 use crate::domain::time::rfc3339;
+use crate::publisher::connection::ConnectionStatus;
 use crate::AppState;
 
 /// The key owner's account.
@@ -15,7 +16,9 @@ use crate::AppState;
 #[serde(rename_all = "camelCase")]
 #[schema(examples(json!({
     "id": "usr_a8Kd02LmQz7Xw1Pc", "name": "Ada Lovelace", "email": "ada@example.com",
-    "plan": "business", "timezone": "Europe/London", "linkedinConnected": false,
+    "plan": "business", "timezone": "Europe/London", "linkedinConnected": true,
+    "linkedin": {"connected": true, "name": "Ada Lovelace", "memberUrn": "urn:li:person:782bbtaQ",
+                 "tokenExpiresAt": "2026-03-06T09:00:00Z", "needsReconnect": false},
     "createdAt": "2026-01-05T09:00:00Z"
 })))]
 pub struct Profile {
@@ -28,8 +31,40 @@ pub struct Profile {
     pub timezone: String,
     /// Whether a LinkedIn account is connected for publishing.
     pub linkedin_connected: bool,
+    /// The connected LinkedIn member.
+    pub linkedin: LinkedInView,
     #[schema(format = DateTime)]
     pub created_at: String,
+}
+
+/// The LinkedIn member posts are published as.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkedInView {
+    pub connected: bool,
+    /// The member's name; `null` when not connected.
+    pub name: Option<String>,
+    /// `urn:li:person:…`; `null` when not connected.
+    pub member_urn: Option<String>,
+    /// When LinkedIn's token ends (RFC 3339, UTC); after it nothing is sent until the member
+    /// reconnects. `null` when not connected or not known.
+    #[schema(format = DateTime)]
+    pub token_expires_at: Option<String>,
+    /// True when LinkedIn refused the token, or it expires within 7 days: reconnect in
+    /// Settings › LinkedIn.
+    pub needs_reconnect: bool,
+}
+
+impl From<ConnectionStatus> for LinkedInView {
+    fn from(status: ConnectionStatus) -> Self {
+        Self {
+            connected: status.connected,
+            name: status.name,
+            member_urn: status.member_urn,
+            token_expires_at: status.token_expires_at.map(rfc3339),
+            needs_reconnect: status.needs_reconnect,
+        }
+    }
 }
 
 /// A subscription plan.
@@ -53,13 +88,16 @@ pub async fn profile(
     key: Scoped<ProfileRead>,
 ) -> Result<AppJson<Profile>, ApiError> {
     let user = app.store.user_by_id(&key.user_id).await?;
+    let account = app.store.linkedin_account(&key.user_id).await?;
+    let linkedin = ConnectionStatus::of(account.as_ref(), app.clock.now().timestamp_millis());
     Ok(AppJson(Profile {
         id: user.id,
         name: user.name,
         email: user.email,
         plan: user.plan.as_str(),
         timezone: user.timezone,
-        linkedin_connected: false,
+        linkedin_connected: linkedin.connected,
+        linkedin: linkedin.into(),
         created_at: rfc3339(user.created_at),
     }))
 }

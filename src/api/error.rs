@@ -144,7 +144,9 @@ impl From<PostError> for ApiError {
             PostError::ContentMissing
             | PostError::ContentBlank
             | PostError::ContentTooLong { .. } => "INVALID_CONTENT",
-            PostError::StatusPublished | PostError::StatusUnknown(_) => "INVALID_STATUS",
+            PostError::StatusPublished | PostError::StatusFailed | PostError::StatusUnknown(_) => {
+                "INVALID_STATUS"
+            }
             PostError::ScheduleMissing
             | PostError::ScheduleWithoutStatus
             | PostError::ScheduleMalformed(_)

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod posts;
+pub mod publishing;
 pub mod query;
 
 use axum::handler::Handler;
@@ -33,6 +34,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(posts::get_post)
                 .put(posts::update_post)
                 .delete(posts::delete_post),
+        )
+        .route(
+            "/posts/{id}/publish",
+            idempotent_post(&state, publishing::publish_post),
         )
         .route("/posts/{id}/analytics", get(analytics::post_analytics))
         .route(

@@ -91,8 +91,8 @@ impl From<UpdatePostBody> for PostInput {
 #[serde(rename_all = "camelCase")]
 #[schema(examples(json!({
     "id": "post_Xk3v9QmT2bLp8RzA", "content": "Hello LinkedIn", "status": "draft",
-    "scheduledAt": null, "publishedAt": null,
-    "createdAt": "2026-01-05T09:00:00Z", "updatedAt": "2026-01-05T09:00:00Z"
+    "scheduledAt": null, "publishedAt": null, "linkedinUrn": null, "linkedinUrl": null,
+    "failure": null, "createdAt": "2026-01-05T09:00:00Z", "updatedAt": "2026-01-05T09:00:00Z"
 })))]
 pub struct PostView {
     /// `post_` and 16 letters or digits.
@@ -106,10 +106,30 @@ pub struct PostView {
     /// When the post was published (RFC 3339, UTC); `null` until then.
     #[schema(format = DateTime)]
     pub published_at: Option<String>,
+    /// The post on LinkedIn (`urn:li:share:…` or `urn:li:ugcPost:…`); `null` until published.
+    pub linkedin_urn: Option<String>,
+    /// Where the post can be seen on LinkedIn; `null` until published.
+    pub linkedin_url: Option<String>,
+    /// Why LinkedIn did not take the post; `null` unless the status is `failed`.
+    pub failure: Option<FailureView>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+}
+
+/// Why a post failed to publish. Named `failure`, never `error`: a success body with an
+/// `error` field reads like the error envelope to clients.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FailureView {
+    /// `LINKEDIN_NOT_CONNECTED`, `LINKEDIN_TOKEN_EXPIRED`, `LINKEDIN_TOKEN_INVALID`,
+    /// `LINKEDIN_FORBIDDEN`, `LINKEDIN_REJECTED`, `LINKEDIN_UNAVAILABLE` or
+    /// `LINKEDIN_VERSION_RETIRED`.
+    pub code: String,
+    pub message: String,
+    /// When it failed (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub at: String,
 }
 
 impl From<Post> for PostView {
@@ -120,10 +140,22 @@ impl From<Post> for PostView {
             status: post.fields.status,
             scheduled_at: post.fields.scheduled_at.map(rfc3339),
             published_at: post.published_at.map(rfc3339),
+            linkedin_url: post.linkedin_urn.as_deref().map(linkedin_url),
+            linkedin_urn: post.linkedin_urn,
+            failure: post.failure.map(|f| FailureView {
+                code: f.code,
+                message: f.message,
+                at: rfc3339(f.at),
+            }),
             created_at: rfc3339(post.created_at),
             updated_at: rfc3339(post.updated_at),
         }
     }
+}
+
+/// The address of a LinkedIn post, from its URN.
+pub fn linkedin_url(urn: &str) -> String {
+    format!("https://www.linkedin.com/feed/update/{urn}/")
 }
 
 /// One page of posts, newest first.
@@ -242,6 +274,7 @@ pub async fn create_post(
             now.timestamp_millis(),
         )
         .await?;
+    app.publisher.wake();
     Ok(Tagged(StatusCode::CREATED, post.into()))
 }
 
@@ -298,21 +331,28 @@ pub async fn update_post(
         )
         .await
         .map_err(|err| stale_if_conditional(err, &if_match))?;
+    app.publisher.wake();
     Ok(Tagged(StatusCode::OK, post.into()))
 }
 
 /// Delete a post
 ///
 /// Deletes the post for good. With `If-Match`, only if it is still as the client last read it.
+/// Only our record goes, unless `fromLinkedIn=true`: then a published post is first deleted on
+/// LinkedIn (a post LinkedIn no longer has counts as deleted there).
 #[utoipa::path(
     delete, path = "/api/v1/posts/{id}", tag = "Posts", operation_id = "deletePost",
     params(
         ("id" = String, Path, description = "The post's id (`post_…`)."),
+        ("fromLinkedIn" = Option<bool>, Query, description = "Also delete the published post on LinkedIn first (default false)."),
         ("If-Match" = Option<String>, Header, description = "The post's `ETag` as last read, or `*`; when it no longer matches, nothing is deleted and the answer is 412."),
     ),
     responses(
         (status = 200, description = "The post is gone.", body = Deleted),
+        (status = 400, description = "`fromLinkedIn` is not `true` or `false`."),
         (status = 404, description = "No such post for the key's owner."),
+        (status = 409, description = "`fromLinkedIn=true` but the LinkedIn connection is missing, expired or refused (`LINKEDIN_NOT_CONNECTED`, `LINKEDIN_TOKEN_EXPIRED`, `LINKEDIN_TOKEN_INVALID`, `LINKEDIN_FORBIDDEN`); nothing was deleted."),
+        (status = 502, description = "`fromLinkedIn=true` but LinkedIn did not answer usefully (`LINKEDIN_UNAVAILABLE`); nothing was deleted."),
         (status = 412, description = "`If-Match` no longer matches the post's `ETag`; nothing changed."),
     ),
     security(("bearer" = ["posts:delete"]))
@@ -321,11 +361,26 @@ pub async fn delete_post(
     State(app): State<AppState>,
     Path(id): Path<String>,
     if_match: IfMatch,
+    query: QueryParams,
     key: Scoped<PostsDelete>,
 ) -> Result<AppJson<Deleted>, ApiError> {
-    let version = if if_match.is_present() {
+    query.only(&["fromLinkedIn"])?;
+    let from_linkedin = match query.get("fromLinkedIn") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "INVALID_PARAMETER",
+                format!("fromLinkedIn must be true or false, got {other:?}"),
+            ))
+        }
+    };
+    let version = if if_match.is_present() || from_linkedin {
         let current = app.store.get_post(&key.user_id, &id).await?;
         if_match.check(&etag_of(&PostView::from(current.clone())))?;
+        if from_linkedin {
+            super::publishing::delete_from_linkedin(&app, &key.user_id, &current).await?;
+        }
         Some(current.version)
     } else {
         None

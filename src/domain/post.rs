@@ -7,14 +7,15 @@ use utoipa::ToSchema;
 /// LinkedIn's limit on a post, in Unicode scalar values.
 pub const MAX_CONTENT_CHARS: usize = 3_000;
 
-/// Where a post is in its life: `draft`, `scheduled` (to be published at `scheduledAt`) or
-/// `published`.
+/// Where a post is in its life: `draft`, `scheduled` (to be published at `scheduledAt`),
+/// `published`, or `failed` (LinkedIn did not take it; `failure` says why).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PostStatus {
     Draft,
     Scheduled,
     Published,
+    Failed,
 }
 
 impl PostStatus {
@@ -24,6 +25,7 @@ impl PostStatus {
             PostStatus::Draft => "draft",
             PostStatus::Scheduled => "scheduled",
             PostStatus::Published => "published",
+            PostStatus::Failed => "failed",
         }
     }
 
@@ -33,6 +35,7 @@ impl PostStatus {
             "draft" => Some(PostStatus::Draft),
             "scheduled" => Some(PostStatus::Scheduled),
             "published" => Some(PostStatus::Published),
+            "failed" => Some(PostStatus::Failed),
             _ => None,
         }
     }
@@ -59,6 +62,8 @@ pub enum PostError {
     ContentTooLong { chars: usize },
     #[error("status cannot be set to \"published\"; posts are published by the scheduler")]
     StatusPublished,
+    #[error("status cannot be set to \"failed\"; only a refused publication sets it")]
+    StatusFailed,
     #[error("invalid status {0:?}; allowed: \"draft\", \"scheduled\"")]
     StatusUnknown(String),
     #[error("scheduledAt is required when status is \"scheduled\"")]
@@ -161,6 +166,7 @@ fn parse_content(content: String) -> Result<String, PostError> {
 fn parse_settable_status(s: &str) -> Result<PostStatus, PostError> {
     match PostStatus::parse(s) {
         Some(PostStatus::Published) => Err(PostError::StatusPublished),
+        Some(PostStatus::Failed) => Err(PostError::StatusFailed),
         Some(status) => Ok(status),
         None => Err(PostError::StatusUnknown(s.to_owned())),
     }

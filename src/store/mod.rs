@@ -12,6 +12,7 @@ mod idempotency;
 mod keys;
 mod metrics;
 mod posts;
+pub mod publishing;
 mod secrets;
 mod sessions;
 pub mod sqlite;
@@ -56,6 +57,7 @@ pub trait Store:
     + IdempotencyStore
     + SessionStore
     + SecretStore
+    + publishing::PublishingStore
     + Send
     + Sync
 {

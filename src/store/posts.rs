@@ -16,6 +16,10 @@ pub struct Post {
     pub updated_at: i64,
     /// Bumped on every change; the basis of optimistic concurrency.
     pub version: i64,
+    /// The post on LinkedIn, once published by us.
+    pub linkedin_urn: Option<String>,
+    /// Why the post failed, while its status is `failed`.
+    pub failure: Option<super::publishing::Failure>,
 }
 
 /// One page of posts and the number of posts matching the filter.

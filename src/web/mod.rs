@@ -9,6 +9,7 @@ mod assets;
 mod auth;
 mod error;
 pub mod form_tokens;
+mod linkedin;
 pub mod once;
 mod placeholders;
 mod posts;
@@ -75,6 +76,16 @@ pub fn routes() -> Router<AppState> {
             "/settings/api/{id}/revoke",
             get(api_keys::confirm_revoke).post(api_keys::revoke_key),
         )
+        .route("/settings/linkedin", get(linkedin::linkedin_page))
+        .route(
+            "/settings/linkedin/connect",
+            axum::routing::post(linkedin::connect),
+        )
+        .route("/settings/linkedin/callback", get(linkedin::callback))
+        .route(
+            "/settings/linkedin/disconnect",
+            axum::routing::post(linkedin::disconnect),
+        )
         .route(
             "/settings/profile",
             get(profile::edit_profile).post(profile::update_profile),
@@ -92,6 +103,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/posts/{id}/delete",
             get(posts::confirm_delete).post(posts::delete_post),
+        )
+        .route(
+            "/posts/{id}/publish",
+            axum::routing::post(posts::publish_post),
         )
         .route("/ideas", get(placeholders::ideas))
         .route("/analytics", get(placeholders::analytics))

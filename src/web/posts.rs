@@ -28,6 +28,9 @@ struct PostRow {
     status: &'static str,
     when: String,
     editable: bool,
+    linkedin_url: Option<String>,
+    failure: Option<String>,
+    can_publish: bool,
 }
 
 /// One filter tab.
@@ -118,6 +121,10 @@ fn post_row(post: &Post, tz: chrono_tz::Tz) -> PostRow {
             Some(at) => format!("Published {}", local_time(at, tz)),
             None => "Published".into(),
         },
+        PostStatus::Failed => match &post.failure {
+            Some(failure) => format!("Failed {}", local_time(failure.at, tz)),
+            None => "Failed".into(),
+        },
     };
     PostRow {
         id: post.id.clone(),
@@ -125,6 +132,12 @@ fn post_row(post: &Post, tz: chrono_tz::Tz) -> PostRow {
         status: post.fields.status.as_str(),
         when,
         editable: post.fields.status != PostStatus::Published,
+        linkedin_url: post
+            .linkedin_urn
+            .as_deref()
+            .map(crate::api::posts::linkedin_url),
+        failure: post.failure.as_ref().map(|f| f.message.clone()),
+        can_publish: post.fields.status != PostStatus::Published,
     }
 }
 
@@ -145,6 +158,9 @@ pub struct ListQuery {
     page: Option<String>,
     deleted: Option<String>,
     saved: Option<String>,
+    published: Option<String>,
+    failed: Option<String>,
+    busy: Option<String>,
 }
 
 /// The list, newest first, with a status filter and pages of 20.
@@ -194,6 +210,12 @@ pub async fn list_posts(
         Some("The post was deleted.")
     } else if query.saved.is_some() {
         Some("The post was saved.")
+    } else if query.published.is_some() {
+        Some("The post is published on LinkedIn.")
+    } else if query.failed.is_some() {
+        Some("LinkedIn did not take the post; the list shows why.")
+    } else if query.busy.is_some() {
+        Some("The post is being published right now; reload in a moment.")
     } else {
         None
     };
@@ -213,6 +235,7 @@ pub async fn list_posts(
                 "/posts?status=published",
                 Some(PostStatus::Published),
             ),
+            tab("Failed", "/posts?status=failed", Some(PostStatus::Failed)),
         ],
         posts: found.posts.iter().map(|p| post_row(p, tz)).collect(),
         filtered: status.is_some(),
@@ -347,7 +370,7 @@ fn field_errors(err: &PostError) -> PostErrors {
         PostError::ContentMissing | PostError::ContentBlank | PostError::ContentTooLong { .. } => {
             errors.content = Some(format!("{err}."));
         }
-        PostError::StatusPublished | PostError::StatusUnknown(_) => {
+        PostError::StatusPublished | PostError::StatusFailed | PostError::StatusUnknown(_) => {
             errors.status = Some(format!("{err}."));
         }
         // The API's wording names its JSON field; the form has a date and a time.
@@ -399,6 +422,7 @@ pub async fn create_post(
             now.timestamp_millis(),
         )
         .await?;
+    app.publisher.wake();
     Ok(Redirect::to("/posts?saved=1").into_response())
 }
 
@@ -465,7 +489,10 @@ pub async fn update_post(
         }
     };
     match saved {
-        Ok(_) => Ok(Redirect::to("/posts?saved=1").into_response()),
+        Ok(_) => {
+            app.publisher.wake();
+            Ok(Redirect::to("/posts?saved=1").into_response())
+        }
         Err(StoreError::Conflict(_)) => {
             let again = form.refill(filled_form(&current, &post), stale());
             page(StatusCode::CONFLICT, &again)
@@ -506,4 +533,22 @@ pub async fn delete_post(
     current.check_csrf(&form.csrf)?;
     app.store.delete_post(&current.user.id, &id, None).await?;
     Ok(Redirect::to("/posts?deleted=1").into_response())
+}
+
+/// *Publish now* from the list: sends the post at once, then back to the list, which shows the
+/// post published (with its link) or failed (with the reason).
+pub async fn publish_post(
+    State(app): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<super::linkedin::CsrfForm>,
+) -> Result<Response, WebError> {
+    current.check_csrf(form.csrf())?;
+    let outcome = app.publisher.publish_now(&current.user.id, &id).await?;
+    let notice = match outcome {
+        crate::publisher::Outcome::Published(_) => "published=1",
+        crate::publisher::Outcome::Failed(..) => "failed=1",
+        _ => "busy=1",
+    };
+    Ok(Redirect::to(&format!("/posts?{notice}")).into_response())
 }

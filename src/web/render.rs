@@ -31,7 +31,7 @@ impl Shell {
 
     /// Whether a Settings page is showing.
     pub fn in_settings(&self) -> bool {
-        matches!(self.section, "api" | "profile")
+        matches!(self.section, "api" | "linkedin" | "profile")
     }
 }
 

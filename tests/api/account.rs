@@ -22,6 +22,8 @@ async fn profile_shows_the_key_owner() {
         json!({
             "id": user.id, "name": "Test User", "email": user.email, "plan": "business",
             "timezone": "Europe/Berlin", "linkedinConnected": false,
+            "linkedin": {"connected": false, "name": null, "memberUrn": null,
+                         "tokenExpiresAt": null, "needsReconnect": false},
             "createdAt": "2026-01-05T09:00:00Z"
         })
     );

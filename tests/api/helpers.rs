@@ -9,6 +9,7 @@ use linkedgrow::clock::{Clock, ManualClock};
 use linkedgrow::config::{Config, DatabaseUrl};
 use linkedgrow::domain::Plan;
 use linkedgrow::domain::{Scope, Scopes};
+use linkedgrow::publisher::PublishingConfig;
 use linkedgrow::store::{Store, User};
 use linkedgrow::AppState;
 use reqwest::{Method, RequestBuilder, Response};
@@ -28,6 +29,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The web app's in-memory state (the throttle, the password-work figures).
     pub web: linkedgrow::web::WebState,
+    /// The publisher; its loops do not run in tests, which call `tick` with the test clock.
+    pub publisher: Arc<linkedgrow::publisher::Publisher>,
     pub db_path: PathBuf,
     pub dir: TempDir,
 }
@@ -39,17 +42,42 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose configuration `configure` changes first (the database is the test's own).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(|config, _| configure(config)).await
+}
+
+/// A server that publishes to the stand-in LinkedIn at `linkedin`.
+pub async fn spawn_app_publishing_to(linkedin: &str) -> TestApp {
+    spawn(|config, address| config.publishing = linkedin_settings(linkedin, address)).await
+}
+
+/// Publishing settings that point at the stand-in LinkedIn at `linkedin`, for a server at
+/// `public_url`.
+pub fn linkedin_settings(linkedin: &str, public_url: &str) -> PublishingConfig {
+    PublishingConfig {
+        linkedin_client_id: Some(crate::linkedin_fake::CLIENT_ID.into()),
+        linkedin_client_secret: Some(crate::linkedin_fake::CLIENT_SECRET.into()),
+        public_url: Some(public_url.into()),
+        linkedin_auth_url: linkedin.into(),
+        linkedin_api_url: linkedin.into(),
+        ..PublishingConfig::default()
+    }
+}
+
+/// A server on an ephemeral port whose configuration `configure` changes first, knowing the
+/// server's address.
+async fn spawn(configure: impl FnOnce(&mut Config, &str)) -> TestApp {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("linkedgrow.db");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(DatabaseUrl::Sqlite(db_path.clone()));
-    configure(&mut config);
+    configure(&mut config, &address);
     let clock = Arc::new(ManualClock::new(start_time()));
     let state = AppState::from_config(&config, clock.clone()).await.unwrap();
     let store = state.store.clone();
     let web = state.web.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let publisher = state.publisher.clone();
     tokio::spawn(linkedgrow::serve(listener, state, std::future::pending()));
     TestApp {
         address,
@@ -57,6 +85,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         clock,
         store,
         web,
+        publisher,
         db_path,
         dir,
     }

@@ -62,6 +62,9 @@ async fn create_then_get_returns_every_documented_field() {
         "status",
         "scheduledAt",
         "publishedAt",
+        "linkedinUrn",
+        "linkedinUrl",
+        "failure",
         "createdAt",
         "updatedAt",
     ]

@@ -7,6 +7,7 @@ mod accounts;
 mod ideas;
 mod keys;
 mod posts;
+mod publishing;
 mod records;
 
 use std::sync::Arc;
@@ -50,6 +51,12 @@ macro_rules! conformance_tests {
             idea_conversion_is_atomic,
             metrics_are_summed_per_day_and_kept_per_owner,
             idempotency_records_replay_refuse_and_expire,
+            a_due_post_is_claimed_by_exactly_one_of_two_handles,
+            a_claim_left_behind_makes_the_post_due_again_and_in_doubt,
+            a_failed_post_keeps_its_reason_until_rescheduled,
+            publishing_now_claims_only_the_owners_unpublished_posts,
+            linkedin_accounts_and_oauth_states_are_kept_per_user,
+            synced_figures_replace_the_earlier_ones,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {
@@ -68,6 +75,7 @@ pub use accounts::*;
 pub use ideas::*;
 pub use keys::*;
 pub use posts::*;
+pub use publishing::*;
 pub use records::*;
 
 /// 2026-01-05T09:00:00Z.

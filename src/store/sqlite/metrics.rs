@@ -19,7 +19,7 @@ fn day_from_sql(raw: &str) -> rusqlite::Result<chrono::NaiveDate> {
     })
 }
 
-fn day_to_sql(day: chrono::NaiveDate) -> String {
+pub(super) fn day_to_sql(day: chrono::NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 

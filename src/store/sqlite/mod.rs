@@ -11,6 +11,7 @@ mod idempotency;
 mod keys;
 mod metrics;
 mod posts;
+mod publishing;
 mod rows;
 mod secrets;
 mod sessions;
@@ -21,7 +22,7 @@ use std::path::Path;
 use anyhow::Context;
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
 use crate::store::{Store, StoreError, StoreResult};
@@ -45,6 +46,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../../migrations/sqlite/0003_web.sql")),
         M::up(include_str!(
             "../../../migrations/sqlite/0004_server_secrets.sql"
+        )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0005_publishing.sql"
         )),
     ])
 }
@@ -74,9 +78,19 @@ impl SqliteStore {
         writer
             .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
             .context("cannot switch the SQLite database to WAL mode")?;
+        // Foreign keys off while migrating: rebuilding a table (SQLite's way to change a CHECK
+        // constraint) must not cascade into the rows that refer to it.
+        writer.pragma_update(None, "foreign_keys", false)?;
         migrations()
             .to_latest(&mut writer)
             .context("cannot apply the database migrations")?;
+        writer.pragma_update(None, "foreign_keys", true)?;
+        let broken: Option<String> = writer
+            .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            anyhow::bail!("the database migrations left a broken reference in table {table}");
+        }
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(writer),

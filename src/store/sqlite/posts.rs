@@ -8,9 +8,10 @@ use crate::store::{Post, PostPage, PostStore, StoreError, StoreResult};
 
 use super::rows::{missing_or_changed, write_returning};
 use super::SqliteStore;
+use crate::store::publishing::Failure;
 
-pub(super) const POST_COLUMNS: &str =
-    "id, content, status, scheduled_at, published_at, created_at, updated_at, version";
+pub(super) const POST_COLUMNS: &str = "id, content, status, scheduled_at, published_at, \
+     created_at, updated_at, version, linkedin_urn, failure_code, failure_message, failure_at";
 
 pub(super) fn post_from_row(row: &Row) -> rusqlite::Result<Post> {
     let status: String = row.get(2)?;
@@ -32,6 +33,11 @@ pub(super) fn post_from_row(row: &Row) -> rusqlite::Result<Post> {
         created_at: row.get(5)?,
         updated_at: row.get(6)?,
         version: row.get(7)?,
+        linkedin_urn: row.get(8)?,
+        failure: match (row.get::<_, Option<String>>(9)?, row.get(10)?, row.get(11)?) {
+            (Some(code), Some(message), Some(at)) => Some(Failure { code, message, at }),
+            _ => None,
+        },
     })
 }
 
@@ -138,8 +144,13 @@ impl PostStore for SqliteStore {
             &conn,
             &format!(
                 "UPDATE posts SET content = ?4, status = ?5, scheduled_at = ?6,
-                    updated_at = ?7, version = version + 1
+                    updated_at = ?7, version = version + 1,
+                    failure_code = CASE WHEN ?5 = 'failed' THEN failure_code END,
+                    failure_message = CASE WHEN ?5 = 'failed' THEN failure_message END,
+                    failure_at = CASE WHEN ?5 = 'failed' THEN failure_at END,
+                    due_at = CASE WHEN ?5 = 'scheduled' THEN ?6 END, retry_since = NULL
                  WHERE user_id = ?1 AND id = ?2 AND version = ?3 AND status <> 'published'
+                   AND claim IS NULL
                  RETURNING {POST_COLUMNS}"
             ),
             params![
