@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use linkedgrow::clock::Clock;
-use linkedgrow::linkedin::{AccessToken, Scopes};
 use linkedgrow::domain::Plan;
+use linkedgrow::linkedin::{AccessToken, Scopes};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -16,9 +16,7 @@ use crate::linkedin_fake::{Failure, FakeLinkedIn, ALL_SCOPES};
 async fn publishing_app(fake: &FakeLinkedIn, connect: bool) -> (TestApp, String, String) {
     let app = spawn_app_publishing_to(fake.url()).await;
     let user = app.create_user(Plan::Business).await;
-    let (_, key) = app
-        .create_key(&user, &linkedgrow::domain::Scope::ALL)
-        .await;
+    let (_, key) = app.create_key(&user, &linkedgrow::domain::Scope::ALL).await;
     if connect {
         let token = AccessToken::new(fake.token_for("member-1", ALL_SCOPES));
         app.publisher
