@@ -80,6 +80,8 @@ struct FormPage {
     max_chars_label: String,
     errors: PostErrors,
     published: Option<String>,
+    /// Why LinkedIn did not take a failed post.
+    failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -264,6 +266,7 @@ fn blank_form(current: &CurrentUser) -> FormPage {
         max_chars_label: thousands(MAX_CONTENT_CHARS),
         errors: PostErrors::default(),
         published: None,
+        failure: None,
     }
 }
 
@@ -273,13 +276,19 @@ fn filled_form(current: &CurrentUser, post: &Post) -> FormPage {
         .fields
         .scheduled_at
         .and_then(|ms| tz.timestamp_millis_opt(ms).single());
+    // A failed post is opened from its *Reschedule* link: the schedule is what it needs.
+    let failed = post.fields.status == PostStatus::Failed;
     FormPage {
-        heading: "Edit post",
+        heading: if failed {
+            "Reschedule post"
+        } else {
+            "Edit post"
+        },
         action: format!("/posts/{}", post.id),
         post_id: Some(post.id.clone()),
         version: post.version,
         content: post.fields.content.clone(),
-        scheduled: post.fields.status == PostStatus::Scheduled,
+        scheduled: post.fields.status == PostStatus::Scheduled || failed,
         date: local
             .map(|at| at.format("%Y-%m-%d").to_string())
             .unwrap_or_default(),
@@ -289,6 +298,9 @@ fn filled_form(current: &CurrentUser, post: &Post) -> FormPage {
         chars: post.fields.content.chars().count(),
         chars_label: thousands(post.fields.content.chars().count()),
         published: post.published_at.map(|at| local_time(at, tz)),
+        failure: failed
+            .then(|| post.failure.as_ref().map(|f| f.message.clone()))
+            .flatten(),
         ..blank_form(current)
     }
 }
