@@ -26,5 +26,6 @@ mod web_browser;
 mod web_burst;
 mod web_client;
 mod web_keys;
+mod web_linkedin;
 mod web_posts;
 mod web_profile;
