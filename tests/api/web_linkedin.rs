@@ -94,6 +94,23 @@ async fn connect_sends_the_browser_to_linkedins_consent_page_with_a_fresh_state(
     assert!(html.contains("Connect LinkedIn"), "{html}");
     assert!(!html.contains("Disconnect"));
 
+    // Browsers hold a form's redirect to `form-action`: this page's may lead to LinkedIn,
+    // other pages' only to this server; images stay this server's own.
+    let policy = |response: &reqwest::Response| {
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let here = policy(&web.get(PAGE).await);
+    assert!(
+        here.contains(&format!("form-action 'self' {};", fake.url())),
+        "{here}"
+    );
+    assert!(here.contains("img-src 'self' data:;"), "{here}");
+    let elsewhere = policy(&web.get("/posts").await);
+    assert!(elsewhere.contains("form-action 'self';"), "{elsewhere}");
+
     // Without the form's token, nothing starts.
     let response = web.post("/settings/linkedin/connect", &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
