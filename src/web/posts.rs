@@ -45,6 +45,8 @@ struct Tab {
 struct ListPage {
     shell: Shell,
     notice: Option<&'static str>,
+    /// After *Publish now* failed: said as an alert, not as a success.
+    problem: Option<&'static str>,
     tabs: Vec<Tab>,
     posts: Vec<PostRow>,
     filtered: bool,
@@ -214,16 +216,19 @@ pub async fn list_posts(
         Some("The post was saved.")
     } else if query.published.is_some() {
         Some("The post is published on LinkedIn.")
-    } else if query.failed.is_some() {
-        Some("LinkedIn did not take the post; the list shows why.")
     } else if query.busy.is_some() {
         Some("The post is being published right now; reload in a moment.")
     } else {
         None
     };
+    let problem = query
+        .failed
+        .is_some()
+        .then_some("LinkedIn did not take the post; the list shows why.");
     let list = ListPage {
         shell: Shell::new(&current, "posts"),
         notice,
+        problem,
         tabs: vec![
             tab("All", "/posts", None),
             tab("Drafts", "/posts?status=draft", Some(PostStatus::Draft)),

@@ -336,7 +336,10 @@ async fn publish_now_shows_the_linkedin_link_or_the_reason_with_reschedule() {
     fake.fail_next(1, Failure::Forbidden);
     assert_eq!(publish_now(&web, &second).await, "/posts?failed=1");
     let list = web.page("/posts?failed=1").await;
-    assert!(list.contains("LinkedIn did not take the post"), "{list}");
+    assert!(
+        list.contains(r#"<p class="alert" role="alert">LinkedIn did not take the post"#),
+        "{list}"
+    );
     assert!(list.contains("badge-failed"));
     assert!(
         list.contains("LinkedIn did not permit this member to post."),
