@@ -23,6 +23,7 @@ mod scope_matrix;
 mod storage;
 mod web;
 mod web_browser;
+mod web_browser_linkedin;
 mod web_burst;
 mod web_client;
 mod web_keys;
