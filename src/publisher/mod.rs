@@ -123,6 +123,14 @@ impl Publisher {
         self.linkedin.authorization_url(&self.redirect_uri, state)
     }
 
+    /// The origin of LinkedIn's consent page (`https://www.linkedin.com`), which the Connect
+    /// form's answer redirects to.
+    pub fn authorization_origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.linkedin.config().auth_url).ok()?;
+        let origin = url.origin();
+        origin.is_tuple().then(|| origin.ascii_serialization())
+    }
+
     /// Exchanges the code LinkedIn sent back for a token.
     pub async fn exchange_code(&self, code: &str) -> Result<TokenGrant, LinkedInError> {
         self.linkedin.exchange_code(code, &self.redirect_uri).await

@@ -77,14 +77,26 @@ pub async fn linkedin_page(
     } else {
         None
     };
-    ok(&LinkedInPage {
+    let configured = app.publisher.oauth_configured();
+    let mut response = ok(&LinkedInPage {
         shell: Shell::new(&current, "linkedin"),
         status,
         expires,
-        configured: app.publisher.oauth_configured(),
+        configured,
         notice,
         problem: query.problem.as_deref().map(problem_text),
-    })
+    })?;
+    // Only this page's forms may lead to LinkedIn (Connect is answered with a redirect there).
+    let policy = configured
+        .then(|| app.publisher.authorization_origin())
+        .flatten()
+        .and_then(|origin| super::policy_with_form_action(&origin));
+    if let Some(policy) = policy {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+    }
+    Ok(response)
 }
 
 /// A form that carries only its CSRF token.

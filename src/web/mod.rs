@@ -120,6 +120,17 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
     frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of a page whose forms may also lead to `origin`: browsers hold the redirect
+/// that answers a form to `form-action` too, so Settings › LinkedIn's Connect form, answered
+/// with a redirect to LinkedIn's consent page, needs LinkedIn's origin there.
+fn policy_with_form_action(origin: &str) -> Option<HeaderValue> {
+    let extended = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    );
+    HeaderValue::from_str(&extended).ok()
+}
+
 /// Security headers on every response (pages, assets, API and errors alike).
 pub fn with_security_headers(router: Router<AppState>) -> Router<AppState> {
     let set = |name: HeaderName, value: &'static str| {

@@ -45,6 +45,8 @@ struct Tab {
 struct ListPage {
     shell: Shell,
     notice: Option<&'static str>,
+    /// After *Publish now* failed: said as an alert, not as a success.
+    problem: Option<&'static str>,
     tabs: Vec<Tab>,
     posts: Vec<PostRow>,
     filtered: bool,
@@ -80,6 +82,8 @@ struct FormPage {
     max_chars_label: String,
     errors: PostErrors,
     published: Option<String>,
+    /// Why LinkedIn did not take a failed post.
+    failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -212,16 +216,19 @@ pub async fn list_posts(
         Some("The post was saved.")
     } else if query.published.is_some() {
         Some("The post is published on LinkedIn.")
-    } else if query.failed.is_some() {
-        Some("LinkedIn did not take the post; the list shows why.")
     } else if query.busy.is_some() {
         Some("The post is being published right now; reload in a moment.")
     } else {
         None
     };
+    let problem = query
+        .failed
+        .is_some()
+        .then_some("LinkedIn did not take the post; the list shows why.");
     let list = ListPage {
         shell: Shell::new(&current, "posts"),
         notice,
+        problem,
         tabs: vec![
             tab("All", "/posts", None),
             tab("Drafts", "/posts?status=draft", Some(PostStatus::Draft)),
@@ -264,6 +271,7 @@ fn blank_form(current: &CurrentUser) -> FormPage {
         max_chars_label: thousands(MAX_CONTENT_CHARS),
         errors: PostErrors::default(),
         published: None,
+        failure: None,
     }
 }
 
@@ -273,13 +281,19 @@ fn filled_form(current: &CurrentUser, post: &Post) -> FormPage {
         .fields
         .scheduled_at
         .and_then(|ms| tz.timestamp_millis_opt(ms).single());
+    // A failed post is opened from its *Reschedule* link: the schedule is what it needs.
+    let failed = post.fields.status == PostStatus::Failed;
     FormPage {
-        heading: "Edit post",
+        heading: if failed {
+            "Reschedule post"
+        } else {
+            "Edit post"
+        },
         action: format!("/posts/{}", post.id),
         post_id: Some(post.id.clone()),
         version: post.version,
         content: post.fields.content.clone(),
-        scheduled: post.fields.status == PostStatus::Scheduled,
+        scheduled: post.fields.status == PostStatus::Scheduled || failed,
         date: local
             .map(|at| at.format("%Y-%m-%d").to_string())
             .unwrap_or_default(),
@@ -289,6 +303,9 @@ fn filled_form(current: &CurrentUser, post: &Post) -> FormPage {
         chars: post.fields.content.chars().count(),
         chars_label: thousands(post.fields.content.chars().count()),
         published: post.published_at.map(|at| local_time(at, tz)),
+        failure: failed
+            .then(|| post.failure.as_ref().map(|f| f.message.clone()))
+            .flatten(),
         ..blank_form(current)
     }
 }
