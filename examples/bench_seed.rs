@@ -1,7 +1,7 @@
 //! Fills a database with posts for the benchmark (`scripts/bench`) through the store, the same
 //! code path the server writes with, and prints the new posts' ids one per line.
 //!
-//! Usage: `bench_seed --database-url sqlite://PATH --email E --posts 100000 > ids.txt`
+//! Usage: `bench_seed --database-url sqlite://PATH --email E --posts 100000 [--scheduled 10000] > ids.txt`
 
 use std::io::{BufWriter, Write};
 
@@ -24,6 +24,9 @@ struct Args {
     /// How many posts to create.
     #[arg(long, default_value_t = 100_000)]
     posts: u32,
+    /// How many posts to schedule in the future besides (not printed): the publisher's load.
+    #[arg(long, default_value_t = 0)]
+    scheduled: u32,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -48,6 +51,20 @@ async fn main() -> anyhow::Result<()> {
         let created = start + i64::from(n) * 1_000;
         store.insert_post(&user.id, &id, &fields, created).await?;
         writeln!(out, "{id}")?;
+    }
+    // Scheduled a minute apart from tomorrow on: the publisher keeps them in its index and
+    // sleeps until the first, as it would for a real backlog.
+    let tomorrow = Utc::now().timestamp_millis() + 86_400_000;
+    for n in 0..args.scheduled {
+        let at = tomorrow + i64::from(n) * 60_000;
+        let fields = PostFields {
+            content: format!("Scheduled post number {n}, for later. #writing"),
+            status: PostStatus::Scheduled,
+            scheduled_at: Some(at),
+        };
+        store
+            .insert_post(&user.id, &random_id("post_"), &fields, start)
+            .await?;
     }
     out.flush()?;
     Ok(())
