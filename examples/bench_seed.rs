@@ -10,7 +10,7 @@ use clap::Parser;
 use linkedgrow::admin;
 use linkedgrow::config::DatabaseUrl;
 use linkedgrow::domain::post::{PostFields, PostStatus};
-use linkedgrow::keys::random_id;
+use linkedgrow::domain::PostId;
 
 /// Seeds posts for an existing user.
 #[derive(Debug, Parser)]
@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
             status: PostStatus::Draft,
             scheduled_at: None,
         };
-        let id = random_id("post_");
+        let id = PostId::generate();
         // One post a second in the past, so the timestamps look like real history.
         let created = start + i64::from(n) * 1_000;
         store.insert_post(&user.id, &id, &fields, created).await?;

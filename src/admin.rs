@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::time::rfc3339;
-use crate::domain::{Plan, Scopes};
-use crate::keys::{generate_key, random_id};
+use crate::domain::{KeyId, Plan, Scopes, UserId};
+use crate::keys::generate_key;
 use crate::store::{KeyRecord, NewKey, Store, User};
 
 /// A key name: 1–100 characters, not blank.
@@ -69,7 +69,7 @@ pub async fn create_user(
     let email = parse_email(email).map_err(anyhow::Error::msg)?;
     let name = parse_user_name(name).map_err(anyhow::Error::msg)?;
     let user = User {
-        id: random_id("usr_"),
+        id: UserId::generate(),
         email,
         name,
         plan,
@@ -116,7 +116,7 @@ pub async fn create_key(
     }
     let generated = generate_key();
     let key = NewKey {
-        id: random_id("key_"),
+        id: KeyId::generate(),
         user_id: user.id.clone(),
         name,
         prefix: generated.prefix,
@@ -164,7 +164,7 @@ pub struct KeyView {
 impl From<&KeyRecord> for KeyView {
     fn from(key: &KeyRecord) -> Self {
         Self {
-            id: key.id.clone(),
+            id: key.id.to_string(),
             name: key.name.clone(),
             prefix: key.prefix.clone(),
             scopes: key.scopes.names(),

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use linkedgrow::admin::{self, KeyView};
 use linkedgrow::clock::{Clock, SystemClock};
 use linkedgrow::config::{Config, DatabaseArgs, DatabaseUrl};
-use linkedgrow::domain::{Plan, Scope, Scopes};
+use linkedgrow::domain::{KeyId, Plan, Scope, Scopes};
 use linkedgrow::store::Store;
 use linkedgrow::AppState;
 use rand::distributions::{Alphanumeric, DistString};
@@ -316,6 +316,7 @@ async fn keys(store: &dyn Store, command: KeysCommand, now: i64) -> anyhow::Resu
             }
         }
         KeysCommand::Revoke { id } => {
+            let id = KeyId::from(id);
             let key = store
                 .revoke_key(&id, now)
                 .await

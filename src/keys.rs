@@ -78,7 +78,7 @@ fn checksum(body: &str) -> String {
     String::from_utf8(out.to_vec()).expect("base62 is ASCII")
 }
 
-/// Random base62 characters for resource ids (`post_…`, `key_…`).
+/// Random base62 characters after `prefix`, for ids without a type of their own (`idea_…`, claims).
 pub fn random_id(prefix: &str) -> String {
     format!(
         "{prefix}{}",

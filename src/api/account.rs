@@ -91,7 +91,7 @@ pub async fn profile(
     let account = app.store.linkedin_account(&key.user_id).await?;
     let linkedin = ConnectionStatus::of(account.as_ref(), app.clock.now().timestamp_millis());
     Ok(AppJson(Profile {
-        id: user.id,
+        id: user.id.into(),
         name: user.name,
         email: user.email,
         plan: user.plan.as_str(),

@@ -13,6 +13,7 @@ use crate::api::error::{ApiError, AppJson};
 use crate::domain::analytics::{DayRange, Metrics, MAX_RANGE_DAYS};
 use crate::domain::post::PostStatus;
 use crate::domain::time::{from_millis, rfc3339};
+use crate::domain::PostId;
 use crate::AppState;
 
 use super::query::QueryParams;
@@ -217,7 +218,7 @@ pub async fn account_analytics(
 )]
 pub async fn post_analytics(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     query: QueryParams,
     key: Scoped<AnalyticsRead>,
 ) -> Result<AppJson<PostAnalytics>, ApiError> {
@@ -243,7 +244,7 @@ pub async fn post_analytics(
         .await?;
     let (daily, total) = series(range, rows);
     Ok(AppJson(PostAnalytics {
-        post_id: post.id,
+        post_id: post.id.into(),
         published_at: rfc3339(published_at),
         from: range.from.to_string(),
         to: range.to.to_string(),

@@ -11,7 +11,7 @@ use std::ops::Deref;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::domain::{Scope, Scopes};
+use crate::domain::{KeyId, Scope, Scopes, UserId};
 
 use super::error::ApiError;
 
@@ -19,9 +19,9 @@ use super::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     /// The key's id.
-    pub id: String,
+    pub id: KeyId,
     /// The owner's id; every query is scoped to it.
-    pub user_id: String,
+    pub user_id: UserId,
     /// What the key may do.
     pub scopes: Scopes,
 }

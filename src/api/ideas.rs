@@ -10,6 +10,7 @@ use crate::api::error::{ApiError, AppJson};
 use crate::domain::idea::{IdeaFields, IdeaInput};
 use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::time::rfc3339;
+use crate::domain::PostId;
 use crate::keys::random_id;
 use crate::store::{Idea, StoreError};
 use crate::AppState;
@@ -130,7 +131,7 @@ impl From<Idea> for IdeaView {
             content: idea.fields.content,
             notes: idea.fields.notes,
             tags: idea.fields.tags,
-            post_id: idea.post_id,
+            post_id: idea.post_id.map(String::from),
             created_at: rfc3339(idea.created_at),
             updated_at: rfc3339(idea.updated_at),
         }
@@ -354,7 +355,7 @@ pub async fn convert_idea(
             &key.user_id,
             &id,
             idea.version,
-            &random_id("post_"),
+            &PostId::generate(),
             &fields,
             app.clock.now().timestamp_millis(),
         )
@@ -366,7 +367,7 @@ pub async fn convert_idea(
     Ok(Tagged(StatusCode::CREATED, post.into()))
 }
 
-fn already_converted(post_id: &str) -> ApiError {
+fn already_converted(post_id: &PostId) -> ApiError {
     ApiError::conflict(
         "IDEA_ALREADY_CONVERTED",
         format!("this idea was already converted into the post {post_id}"),

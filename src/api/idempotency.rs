@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::auth::ApiKey;
 use crate::api::error::{payload_too_large, ApiError};
+use crate::domain::KeyId;
 use crate::store::{IdempotencyBegin, Store, StoredResponse};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -207,7 +208,7 @@ fn mismatch() -> ApiError {
 /// dropped half-way (a panic or a closed connection).
 struct Pending {
     store: Arc<dyn Store>,
-    api_key_id: String,
+    api_key_id: KeyId,
     idem_key: String,
     settled: bool,
 }

@@ -35,7 +35,7 @@ pub async fn authenticate(
         .ok_or(ApiError::Unauthorized("invalid or revoked API key"))?;
 
     let now = app.clock.now().timestamp_millis();
-    let decision = app.limiter.check(&key.key_id, now);
+    let decision = app.limiter.check(key.key_id.as_str(), now);
     let mut response = if !decision.allowed {
         ApiError::RateLimited {
             retry_after: decision.retry_after,

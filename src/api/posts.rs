@@ -9,7 +9,7 @@ use crate::api::auth::{PostsDelete, PostsRead, PostsWrite, Scoped};
 use crate::api::error::{ApiError, AppJson};
 use crate::domain::post::{PostFields, PostInput, PostStatus};
 use crate::domain::time::rfc3339;
-use crate::keys::random_id;
+use crate::domain::PostId;
 use crate::store::{Post, StoreError};
 use crate::AppState;
 
@@ -135,7 +135,7 @@ pub struct FailureView {
 impl From<Post> for PostView {
     fn from(post: Post) -> Self {
         Self {
-            id: post.id,
+            id: post.id.into(),
             content: post.fields.content,
             status: post.fields.status,
             scheduled_at: post.fields.scheduled_at.map(rfc3339),
@@ -238,7 +238,7 @@ pub async fn list_posts(
 )]
 pub async fn get_post(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     key: Scoped<PostsRead>,
 ) -> Result<Tagged<PostView>, ApiError> {
     let post = app.store.get_post(&key.user_id, &id).await?;
@@ -269,7 +269,7 @@ pub async fn create_post(
         .store
         .insert_post(
             &key.user_id,
-            &random_id("post_"),
+            &PostId::generate(),
             &fields,
             now.timestamp_millis(),
         )
@@ -301,7 +301,7 @@ pub async fn create_post(
 )]
 pub async fn update_post(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     if_match: IfMatch,
     key: Scoped<PostsWrite>,
     AppJson(body): AppJson<UpdatePostBody>,
@@ -359,7 +359,7 @@ pub async fn update_post(
 )]
 pub async fn delete_post(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     if_match: IfMatch,
     query: QueryParams,
     key: Scoped<PostsDelete>,
@@ -389,7 +389,10 @@ pub async fn delete_post(
         .delete_post(&key.user_id, &id, version)
         .await
         .map_err(|err| stale_if_conditional(err, &if_match))?;
-    Ok(AppJson(Deleted { id, deleted: true }))
+    Ok(AppJson(Deleted {
+        id: id.into(),
+        deleted: true,
+    }))
 }
 
 /// A change guarded by the version read moments before lost a race: with `If-Match` that is a

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 
 use crate::api::auth::{PostsWrite, Scoped};
 use crate::api::error::{ApiError, AppJson};
+use crate::domain::{PostId, UserId};
 use crate::linkedin::{LinkedInError, PostUrn};
 use crate::publisher::connection::ConnectionStatus;
 use crate::publisher::{Outcome, PublishFailure};
@@ -31,7 +32,7 @@ use super::posts::PostView;
 )]
 pub async fn publish_post(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     key: Scoped<PostsWrite>,
 ) -> Result<AppJson<PostView>, ApiError> {
     match app.publisher.publish_now(&key.user_id, &id).await? {
@@ -69,7 +70,7 @@ pub fn failure_error(reason: PublishFailure, message: String) -> ApiError {
 /// post that was never published there.
 pub async fn delete_from_linkedin(
     app: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     post: &crate::store::Post,
 ) -> Result<(), ApiError> {
     let Some(urn) = post.linkedin_urn.as_deref().and_then(PostUrn::parse) else {

@@ -2,11 +2,13 @@
 
 pub mod analytics;
 pub mod idea;
+pub mod ids;
 pub mod plan;
 pub mod post;
 pub mod scope;
 pub mod time;
 
+pub use ids::{KeyId, PostId, UserId};
 pub use plan::Plan;
 pub use scope::{Scope, Scopes};
 

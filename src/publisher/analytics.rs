@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::analytics::Metrics;
+use crate::domain::UserId;
 use crate::linkedin::{Aggregation, DateRange, LinkedInError, Metric, PostUrn};
 use crate::publisher::connection::ConnectionStatus;
 
@@ -51,15 +52,21 @@ impl Publisher {
             };
             for user_id in users {
                 match self.sync_analytics(&user_id).await {
-                    Ok(report) => tracing::info!(user_id, posts = report.posts, "synced analytics"),
-                    Err(err) => tracing::warn!(user_id, error = %err, "analytics sync failed"),
+                    Ok(report) => tracing::info!(
+                        user_id = user_id.as_str(),
+                        posts = report.posts,
+                        "synced analytics"
+                    ),
+                    Err(err) => {
+                        tracing::warn!(user_id = user_id.as_str(), error = %err, "analytics sync failed");
+                    }
                 }
             }
         }
     }
 
     /// Syncs one user's posts now.
-    pub async fn sync_analytics(&self, user_id: &str) -> anyhow::Result<SyncReport> {
+    pub async fn sync_analytics(&self, user_id: &UserId) -> anyhow::Result<SyncReport> {
         let now = self.clock.now();
         let account = self.store.linkedin_account(user_id).await?;
         let status = ConnectionStatus::of(account.as_ref(), now.timestamp_millis());
@@ -86,9 +93,9 @@ impl Publisher {
                 }
                 Err(LinkedInError::Forbidden { .. }) => {
                     // The app lacks the analytics product: say so once per account, not per post.
-                    if self.analytics_denied.lock().insert(user_id.to_owned()) {
+                    if self.analytics_denied.lock().insert(user_id.clone()) {
                         tracing::warn!(
-                            user_id,
+                            user_id = user_id.as_str(),
                             "LinkedIn refused post analytics (403): the app needs the \
                              Community Management API product; skipping this account"
                         );

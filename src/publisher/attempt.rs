@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::PostId;
 use crate::linkedin::LinkedInError;
 use crate::store::publishing::{ClaimedPost, Failure};
 use crate::store::Post;
@@ -57,7 +58,7 @@ pub enum Outcome {
 impl Publisher {
     /// Runs the attempt of the scheduler for a claimed post.
     pub(super) async fn attempt(self: &Arc<Self>, claimed: ClaimedPost, claim: &str) {
-        let post_id = claimed.post.id.clone();
+        let post_id = claimed.post.id.to_string();
         match self.send(claimed, claim, true).await {
             Ok(Outcome::Failed(reason, message)) => {
                 tracing::warn!(
@@ -82,7 +83,7 @@ impl Publisher {
         retry: bool,
     ) -> Result<Outcome, crate::store::StoreError> {
         let now = self.now_ms();
-        let post_id = claimed.post.id.as_str();
+        let post_id = &claimed.post.id;
         let Some(account) = self.store.linkedin_account(&claimed.user_id).await? else {
             return self
                 .fail(post_id, claim, PublishFailure::NotConnected, None)
@@ -182,7 +183,7 @@ impl Publisher {
                     .release_for_retry(post_id, claim, now + delay, since)
                     .await?;
                 tracing::info!(
-                    post_id,
+                    post_id = post_id.as_str(),
                     delay_ms = delay,
                     message,
                     "LinkedIn unavailable; retrying"
@@ -193,9 +194,9 @@ impl Publisher {
     }
 
     /// Renews the claim's lease while the request runs, so no other publisher takes the post.
-    fn keep_claim(self: &Arc<Self>, post_id: &str, claim: &str) -> tokio::task::JoinHandle<()> {
+    fn keep_claim(self: &Arc<Self>, post_id: &PostId, claim: &str) -> tokio::task::JoinHandle<()> {
         let publisher = Arc::clone(self);
-        let (post_id, claim) = (post_id.to_owned(), claim.to_owned());
+        let (post_id, claim) = (post_id.clone(), claim.to_owned());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(RENEW_EVERY_MS)).await;
@@ -207,7 +208,9 @@ impl Publisher {
                 {
                     Ok(true) => {}
                     Ok(false) => return,
-                    Err(err) => tracing::error!(post_id, error = %err, "cannot renew a claim"),
+                    Err(err) => {
+                        tracing::error!(post_id = post_id.as_str(), error = %err, "cannot renew a claim");
+                    }
                 }
             }
         })
@@ -215,7 +218,7 @@ impl Publisher {
 
     async fn published(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         urn: &str,
         now: i64,
@@ -234,7 +237,7 @@ impl Publisher {
 
     async fn fail(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         reason: PublishFailure,
         detail: Option<String>,

@@ -1,6 +1,7 @@
 //! What a user's LinkedIn connection looks like from outside: for the profile, the web page and
 //! `linkedgrow linkedin status`.
 
+use crate::domain::UserId;
 use crate::store::publishing::LinkedInAccount;
 
 /// From this long before the token expires, the member is asked to reconnect.
@@ -107,7 +108,7 @@ impl super::Publisher {
     /// it), then stores it encrypted, replacing any earlier connection.
     pub async fn connect_member(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         token: &crate::linkedin::AccessToken,
         expires_in: Option<std::time::Duration>,
         scopes: &crate::linkedin::Scopes,
@@ -119,7 +120,7 @@ impl super::Publisher {
         let now = self.now_ms();
         let token_sealed = self.seal(user_id, token);
         let account = LinkedInAccount {
-            user_id: user_id.to_owned(),
+            user_id: user_id.clone(),
             member_sub: member.sub,
             member_name: member.name,
             picture_url: member.picture,

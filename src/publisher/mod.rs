@@ -29,6 +29,7 @@ use anyhow::Context;
 use parking_lot::Mutex;
 
 use crate::clock::Clock;
+use crate::domain::{PostId, UserId};
 use crate::linkedin::crypto::{load_or_create_key, Key};
 use crate::linkedin::{
     AccessToken, ClientConfig, ClientSecret, LinkedInClient, LinkedInError, TokenGrant,
@@ -62,7 +63,7 @@ pub struct Publisher {
     /// Logged once: a retired `LinkedIn-Version` is the operator's to fix.
     version_retired_logged: std::sync::atomic::AtomicBool,
     /// Accounts whose analytics LinkedIn refused, logged once each.
-    analytics_denied: Mutex<HashSet<String>>,
+    analytics_denied: Mutex<HashSet<UserId>>,
     /// `{PUBLIC_URL}/settings/linkedin/callback`.
     redirect_uri: String,
     /// Whether the app's client id and secret are set, so the web app can connect members.
@@ -137,18 +138,21 @@ impl Publisher {
     }
 
     /// Seals the user's token for storage; only this key opens it, and only for this user.
-    pub fn seal(&self, user_id: &str, token: &AccessToken) -> String {
-        self.key.seal(token.expose(), user_id.as_bytes())
+    pub fn seal(&self, user_id: &UserId, token: &AccessToken) -> String {
+        self.key.seal(token.expose(), user_id.as_str().as_bytes())
     }
 
     /// Opens the user's stored token.
-    pub fn open(&self, user_id: &str, sealed: &str) -> anyhow::Result<AccessToken> {
-        let token = self.key.open(sealed, user_id.as_bytes()).map_err(|_| {
-            anyhow::anyhow!(
+    pub fn open(&self, user_id: &UserId, sealed: &str) -> anyhow::Result<AccessToken> {
+        let token = self
+            .key
+            .open(sealed, user_id.as_str().as_bytes())
+            .map_err(|_| {
+                anyhow::anyhow!(
                 "a stored LinkedIn token cannot be opened: the encryption key changed since it \
                  was stored; reconnect LinkedIn"
             )
-        })?;
+            })?;
         Ok(AccessToken::new(token))
     }
 
@@ -173,8 +177,8 @@ impl Publisher {
     /// answer; retryable failures fail the post at once (the caller is waiting).
     pub async fn publish_now(
         self: &Arc<Self>,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
     ) -> Result<Outcome, crate::store::StoreError> {
         let claim = claim_id();
         let now = self.now_ms();

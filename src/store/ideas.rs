@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::PostFields;
+use crate::domain::{PostId, UserId};
 
 use super::{Post, StoreResult};
 
@@ -13,7 +14,7 @@ pub struct Idea {
     pub id: String,
     pub fields: IdeaFields,
     /// The post the idea was converted into, while that post exists.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Bumped on every change; the basis of optimistic concurrency.
@@ -33,19 +34,19 @@ pub trait IdeaStore: Send + Sync {
     /// Stores a new idea for `user_id`.
     async fn insert_idea(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         id: &str,
         fields: &IdeaFields,
         now: i64,
     ) -> StoreResult<Idea>;
 
     /// One of the user's ideas.
-    async fn get_idea(&self, user_id: &str, id: &str) -> StoreResult<Idea>;
+    async fn get_idea(&self, user_id: &UserId, id: &str) -> StoreResult<Idea>;
 
     /// A page of the user's ideas, newest first, optionally only those carrying `tag`.
     async fn list_ideas(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         tag: Option<&str>,
         limit: u32,
         offset: u64,
@@ -54,7 +55,7 @@ pub trait IdeaStore: Send + Sync {
     /// Replaces an idea's fields if it is still at `version`; `Conflict` otherwise.
     async fn update_idea(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         id: &str,
         version: i64,
         fields: &IdeaFields,
@@ -62,16 +63,21 @@ pub trait IdeaStore: Send + Sync {
     ) -> StoreResult<Idea>;
 
     /// Deletes one of the user's ideas; with `version`, only if it is still at it.
-    async fn delete_idea(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()>;
+    async fn delete_idea(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        version: Option<i64>,
+    ) -> StoreResult<()>;
 
     /// In one transaction: creates the draft post `post_id` with `post` and links the idea to
     /// it, if the idea is still at `version` and not yet converted; `Conflict` otherwise.
     async fn convert_idea(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         idea_id: &str,
         version: i64,
-        post_id: &str,
+        post_id: &PostId,
         post: &PostFields,
         now: i64,
     ) -> StoreResult<(Idea, Post)>;

@@ -2,6 +2,8 @@
 
 use async_trait::async_trait;
 
+use crate::domain::KeyId;
+
 use super::StoreResult;
 
 /// A response kept for an Idempotency-Key, replayed byte for byte.
@@ -33,7 +35,7 @@ pub trait IdempotencyStore: Send + Sync {
     /// `expired_before`; creates an in-progress record when there is none.
     async fn begin_idempotent(
         &self,
-        api_key_id: &str,
+        api_key_id: &KeyId,
         idem_key: &str,
         fingerprint: &str,
         now: i64,
@@ -43,11 +45,11 @@ pub trait IdempotencyStore: Send + Sync {
     /// Stores the response of a request begun with [`Store::begin_idempotent`].
     async fn complete_idempotent(
         &self,
-        api_key_id: &str,
+        api_key_id: &KeyId,
         idem_key: &str,
         response: &StoredResponse,
     ) -> StoreResult<()>;
 
     /// Forgets an in-progress record, so the key can be used again.
-    async fn release_idempotent(&self, api_key_id: &str, idem_key: &str) -> StoreResult<()>;
+    async fn release_idempotent(&self, api_key_id: &KeyId, idem_key: &str) -> StoreResult<()>;
 }

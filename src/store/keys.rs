@@ -2,15 +2,15 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Plan, Scopes};
+use crate::domain::{KeyId, Plan, Scopes, UserId};
 
 use super::StoreResult;
 
 /// An API key as stored: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
-    pub id: String,
-    pub user_id: String,
+    pub id: KeyId,
+    pub user_id: UserId,
     pub name: String,
     pub prefix: String,
     pub scopes: Scopes,
@@ -22,8 +22,8 @@ pub struct KeyRecord {
 /// A new key to store.
 #[derive(Debug, Clone)]
 pub struct NewKey {
-    pub id: String,
-    pub user_id: String,
+    pub id: KeyId,
+    pub user_id: UserId,
     pub name: String,
     pub prefix: String,
     pub hash: String,
@@ -34,8 +34,8 @@ pub struct NewKey {
 /// What authentication needs to know about a key, found by its hash in one query.
 #[derive(Debug, Clone)]
 pub struct KeyAuth {
-    pub key_id: String,
-    pub user_id: String,
+    pub key_id: KeyId,
+    pub user_id: UserId,
     pub scopes: Scopes,
     pub plan: Plan,
     pub last_used_at: Option<i64>,
@@ -52,14 +52,14 @@ pub trait KeyStore: Send + Sync {
     async fn key_for_auth(&self, hash: &str) -> StoreResult<Option<KeyAuth>>;
 
     /// Records a use of the key unless one at or after `unless_since` is already recorded.
-    async fn touch_key(&self, key_id: &str, now: i64, unless_since: i64) -> StoreResult<()>;
+    async fn touch_key(&self, key_id: &KeyId, now: i64, unless_since: i64) -> StoreResult<()>;
 
     /// A user's keys, revoked ones included, oldest first.
-    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>>;
+    async fn list_keys(&self, user_id: &UserId) -> StoreResult<Vec<KeyRecord>>;
 
     /// One key by id.
-    async fn key_by_id(&self, key_id: &str) -> StoreResult<KeyRecord>;
+    async fn key_by_id(&self, key_id: &KeyId) -> StoreResult<KeyRecord>;
 
     /// Revokes a key (revoking twice keeps the first time).
-    async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<KeyRecord>;
+    async fn revoke_key(&self, key_id: &KeyId, now: i64) -> StoreResult<KeyRecord>;
 }

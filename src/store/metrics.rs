@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use crate::domain::analytics::Metrics;
+use crate::domain::{PostId, UserId};
 
 use super::StoreResult;
 
@@ -13,8 +14,8 @@ pub trait MetricStore: Send + Sync {
     /// Sets one post's figures for one UTC day (the publisher's step, from LinkedIn's analytics).
     async fn record_post_metrics(
         &self,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
         day: NaiveDate,
         metrics: Metrics,
     ) -> StoreResult<()>;
@@ -23,13 +24,17 @@ pub trait MetricStore: Send + Sync {
     /// for one post; days without rows are left out.
     async fn daily_metrics(
         &self,
-        user_id: &str,
-        post_id: Option<&str>,
+        user_id: &UserId,
+        post_id: Option<&PostId>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<(NaiveDate, Metrics)>>;
 
     /// How many of the user's posts were published in `[from_ms, until_ms)`.
-    async fn count_published(&self, user_id: &str, from_ms: i64, until_ms: i64)
-        -> StoreResult<u64>;
+    async fn count_published(
+        &self,
+        user_id: &UserId,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<u64>;
 }

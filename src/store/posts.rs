@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 
 use crate::domain::post::{PostFields, PostStatus};
+use crate::domain::{PostId, UserId};
 
 use super::StoreResult;
 
 /// A stored post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Post {
-    pub id: String,
+    pub id: PostId,
     pub fields: PostFields,
     pub published_at: Option<i64>,
     pub created_at: i64,
@@ -35,19 +36,19 @@ pub trait PostStore: Send + Sync {
     /// Stores a new post for `user_id`.
     async fn insert_post(
         &self,
-        user_id: &str,
-        id: &str,
+        user_id: &UserId,
+        id: &PostId,
         fields: &PostFields,
         now: i64,
     ) -> StoreResult<Post>;
 
     /// One of the user's posts.
-    async fn get_post(&self, user_id: &str, id: &str) -> StoreResult<Post>;
+    async fn get_post(&self, user_id: &UserId, id: &PostId) -> StoreResult<Post>;
 
     /// A page of the user's posts, newest first.
     async fn list_posts(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         status: Option<PostStatus>,
         limit: u32,
         offset: u64,
@@ -57,16 +58,21 @@ pub trait PostStore: Send + Sync {
     /// `Conflict` otherwise.
     async fn update_post(
         &self,
-        user_id: &str,
-        id: &str,
+        user_id: &UserId,
+        id: &PostId,
         version: i64,
         fields: &PostFields,
         now: i64,
     ) -> StoreResult<Post>;
 
     /// Deletes one of the user's posts; with `version`, only if it is still at it.
-    async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()>;
+    async fn delete_post(
+        &self,
+        user_id: &UserId,
+        id: &PostId,
+        version: Option<i64>,
+    ) -> StoreResult<()>;
 
     /// Marks a post published at `now` (the publisher's step; clients cannot do it).
-    async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post>;
+    async fn mark_published(&self, user_id: &UserId, id: &PostId, now: i64) -> StoreResult<Post>;
 }

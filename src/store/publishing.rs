@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use crate::domain::analytics::Metrics;
+use crate::domain::{PostId, UserId};
 use crate::store::{Post, StoreResult};
 
 /// A user's connected LinkedIn member. The token is encrypted; only the publisher decrypts it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct LinkedInAccount {
-    pub user_id: String,
+    pub user_id: UserId,
     /// The member's OpenID `sub`: the author URN is `urn:li:person:{sub}`.
     pub member_sub: String,
     pub member_name: String,
@@ -44,7 +45,7 @@ impl std::fmt::Debug for LinkedInAccount {
 /// A post the publisher holds: it may send it until `lease_until`, renewing as it goes.
 #[derive(Debug, Clone)]
 pub struct ClaimedPost {
-    pub user_id: String,
+    pub user_id: UserId,
     pub post: Post,
     /// An earlier attempt may have reached LinkedIn (its holder died, or its answer was lost):
     /// a `DUPLICATE_POST` answer then means that attempt landed.
@@ -78,20 +79,20 @@ pub trait PublishingStore: Send + Sync {
     /// Connects (or reconnects) the user's LinkedIn member, replacing any earlier connection.
     async fn save_linkedin_account(&self, account: &LinkedInAccount) -> StoreResult<()>;
     /// The user's connected member, if any.
-    async fn linkedin_account(&self, user_id: &str) -> StoreResult<Option<LinkedInAccount>>;
+    async fn linkedin_account(&self, user_id: &UserId) -> StoreResult<Option<LinkedInAccount>>;
     /// Users with a connected member, for the analytics sync.
-    async fn linkedin_account_users(&self) -> StoreResult<Vec<String>>;
+    async fn linkedin_account_users(&self) -> StoreResult<Vec<UserId>>;
     /// Forgets the user's member and token; whether there was one.
-    async fn delete_linkedin_account(&self, user_id: &str) -> StoreResult<bool>;
+    async fn delete_linkedin_account(&self, user_id: &UserId) -> StoreResult<bool>;
     /// Marks the connection as refused by LinkedIn, until the member reconnects.
-    async fn mark_needs_reconnect(&self, user_id: &str, now: i64) -> StoreResult<()>;
+    async fn mark_needs_reconnect(&self, user_id: &UserId, now: i64) -> StoreResult<()>;
 
     /// Keeps an OAuth `state` (its hash) for the session that started the round trip.
     async fn save_oauth_state(
         &self,
         state_hash: &str,
         session_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         expires_at: i64,
     ) -> StoreResult<()>;
     /// Takes (deletes) an unexpired state and answers its session hash and user; a state is
@@ -100,19 +101,19 @@ pub trait PublishingStore: Send + Sync {
         &self,
         state_hash: &str,
         now: i64,
-    ) -> StoreResult<Option<(String, String)>>;
+    ) -> StoreResult<Option<(String, UserId)>>;
 
     /// When the publisher must next look: the earliest `due_at` of a scheduled post.
     async fn next_due_at(&self) -> StoreResult<Option<i64>>;
     /// Ids of scheduled posts due at `now` (unheld, or held by an attempt whose lease ran out),
     /// earliest first.
-    async fn due_post_ids(&self, now: i64, limit: u32) -> StoreResult<Vec<String>>;
+    async fn due_post_ids(&self, now: i64, limit: u32) -> StoreResult<Vec<PostId>>;
     /// Claims a due scheduled post for the attempt `claim`, until `lease_until`; `None` when it
     /// is not due (any more), not scheduled, or held by a live attempt. Atomic: of several
     /// publishers racing for one post, exactly one gets it.
     async fn claim_due_post(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         now: i64,
         lease_until: i64,
@@ -122,20 +123,25 @@ pub trait PublishingStore: Send + Sync {
     /// finish). `NotFound` for no such post.
     async fn claim_post_now(
         &self,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
         claim: &str,
         now: i64,
         lease_until: i64,
     ) -> StoreResult<ClaimNow>;
     /// Extends the lease of a claim still held; whether it was.
-    async fn renew_claim(&self, post_id: &str, claim: &str, lease_until: i64) -> StoreResult<bool>;
+    async fn renew_claim(
+        &self,
+        post_id: &PostId,
+        claim: &str,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
     /// Records that the request of `claim` is about to be sent or has an unknown outcome.
-    async fn mark_in_doubt(&self, post_id: &str, claim: &str) -> StoreResult<()>;
+    async fn mark_in_doubt(&self, post_id: &PostId, claim: &str) -> StoreResult<()>;
     /// The attempt succeeded: the post is published as `urn` at `at`.
     async fn finish_published(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         urn: &str,
         at: i64,
@@ -143,7 +149,7 @@ pub trait PublishingStore: Send + Sync {
     /// The attempt failed for good: the post becomes `failed` with `failure`.
     async fn finish_failed(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         failure: &Failure,
     ) -> StoreResult<Option<Post>>;
@@ -151,7 +157,7 @@ pub trait PublishingStore: Send + Sync {
     /// retryable failures started at `retry_since`.
     async fn release_for_retry(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         retry_at: i64,
         retry_since: i64,
@@ -160,15 +166,15 @@ pub trait PublishingStore: Send + Sync {
     /// The user's posts published at or after `since`: (id, LinkedIn URN, published at).
     async fn published_with_urn(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         since: i64,
-    ) -> StoreResult<Vec<(String, String, i64)>>;
+    ) -> StoreResult<Vec<(PostId, String, i64)>>;
     /// Replaces every figure of a post with `days` (from LinkedIn's analytics), and sets the
     /// members reached over the post's whole life on its first day.
     async fn replace_post_metrics(
         &self,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
         days: &[(NaiveDate, Metrics)],
     ) -> StoreResult<()>;
 }

@@ -2,13 +2,15 @@
 
 use async_trait::async_trait;
 
+use crate::domain::UserId;
+
 use super::{StoreResult, User};
 
 /// A signed-in browser session. The token itself is never stored, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub token_hash: String,
-    pub user_id: String,
+    pub user_id: UserId,
     /// The synchronizer token the session's forms must send back.
     pub csrf_token: String,
     pub created_at: i64,
@@ -32,7 +34,7 @@ pub trait SessionStore: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 
     /// Ends every session of the user except `keep_hash`; returns how many ended.
-    async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> StoreResult<u64>;
+    async fn delete_other_sessions(&self, user_id: &UserId, keep_hash: &str) -> StoreResult<u64>;
     /// Ends every session of the user; returns how many ended.
-    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64>;
+    async fn delete_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
 }

@@ -2,14 +2,14 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Plan;
+use crate::domain::{Plan, UserId};
 
 use super::StoreResult;
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub plan: Plan,
@@ -27,13 +27,14 @@ pub trait UserStore: Send + Sync {
     async fn user_by_email(&self, email: &str) -> StoreResult<User>;
 
     /// The user with this id.
-    async fn user_by_id(&self, user_id: &str) -> StoreResult<User>;
+    async fn user_by_id(&self, user_id: &UserId) -> StoreResult<User>;
 
     /// Changes a user's plan.
-    async fn set_plan(&self, user_id: &str, plan: Plan) -> StoreResult<()>;
+    async fn set_plan(&self, user_id: &UserId, plan: Plan) -> StoreResult<()>;
 
     /// Changes a user's display name and timezone (an IANA name, validated by the caller).
-    async fn update_profile(&self, user_id: &str, name: &str, timezone: &str) -> StoreResult<()>;
+    async fn update_profile(&self, user_id: &UserId, name: &str, timezone: &str)
+        -> StoreResult<()>;
 
     /// How many users there are.
     async fn count_users(&self) -> StoreResult<u64>;
@@ -43,8 +44,13 @@ pub trait UserStore: Send + Sync {
     async fn create_owner(&self, user: &User, password_hash: &str) -> StoreResult<()>;
 
     /// The user's password hash (a PHC string), if they have one.
-    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>>;
+    async fn password_hash(&self, user_id: &UserId) -> StoreResult<Option<String>>;
 
     /// Sets or replaces the user's password hash.
-    async fn set_password(&self, user_id: &str, password_hash: &str, now: i64) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        user_id: &UserId,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<()>;
 }

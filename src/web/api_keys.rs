@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::admin::{self, parse_key_name};
-use crate::domain::{Plan, Scope, Scopes};
+use crate::domain::{KeyId, Plan, Scope, Scopes};
 use crate::store::KeyRecord;
 use crate::AppState;
 
@@ -111,7 +111,7 @@ async fn api_page(
 
 fn key_row(key: &KeyRecord, tz: chrono_tz::Tz) -> KeyRow {
     KeyRow {
-        id: key.id.clone(),
+        id: key.id.to_string(),
         name: key.name.clone(),
         prefix: key.prefix.clone(),
         scopes: key.scopes.names(),
@@ -227,7 +227,7 @@ fn sentence(message: &str) -> String {
     }
 }
 
-async fn own_key(app: &AppState, current: &CurrentUser, id: &str) -> Result<KeyRecord, WebError> {
+async fn own_key(app: &AppState, current: &CurrentUser, id: &KeyId) -> Result<KeyRecord, WebError> {
     let key = app.store.key_by_id(id).await?;
     // Another user's key, or one already revoked, is "not found" for this user.
     if key.user_id != current.user.id || key.revoked_at.is_some() {
@@ -240,7 +240,7 @@ async fn own_key(app: &AppState, current: &CurrentUser, id: &str) -> Result<KeyR
 pub async fn confirm_revoke(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<KeyId>,
 ) -> Result<Response, WebError> {
     let key = own_key(&app, &current, &id).await?;
     ok(&RevokePage {
@@ -260,7 +260,7 @@ pub struct RevokeForm {
 pub async fn revoke_key(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<KeyId>,
     WebForm(form): WebForm<RevokeForm>,
 ) -> Result<Response, WebError> {
     current.check_csrf(&form.csrf)?;

@@ -8,8 +8,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::admin::{parse_email, parse_user_name};
-use crate::domain::Plan;
-use crate::keys::random_id;
+use crate::domain::{Plan, UserId};
 use crate::password::{parse_new_password, BUSY_RETRY_AFTER_SECS};
 use crate::store::{StoreError, User};
 use crate::AppState;
@@ -109,7 +108,7 @@ pub async fn create_owner(
         return page(StatusCode::UNPROCESSABLE_ENTITY, &again);
     };
     let owner = User {
-        id: random_id("usr_"),
+        id: UserId::generate(),
         email: email.clone(),
         name: name.clone(),
         plan: Plan::Business,

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 
 use crate::domain::post::{PostError, PostFields, PostInput, PostStatus, MAX_CONTENT_CHARS};
-use crate::keys::random_id;
+use crate::domain::PostId;
 use crate::store::{Post, StoreError};
 use crate::AppState;
 
@@ -131,7 +131,7 @@ fn post_row(post: &Post, tz: chrono_tz::Tz) -> PostRow {
         },
     };
     PostRow {
-        id: post.id.clone(),
+        id: post.id.to_string(),
         excerpt: excerpt(&post.fields.content, EXCERPT_CHARS),
         status: post.fields.status.as_str(),
         when,
@@ -290,7 +290,7 @@ fn filled_form(current: &CurrentUser, post: &Post) -> FormPage {
             "Edit post"
         },
         action: format!("/posts/{}", post.id),
-        post_id: Some(post.id.clone()),
+        post_id: Some(post.id.to_string()),
         version: post.version,
         content: post.fields.content.clone(),
         scheduled: post.fields.status == PostStatus::Scheduled || failed,
@@ -434,7 +434,7 @@ pub async fn create_post(
     app.store
         .insert_post(
             &current.user.id,
-            &random_id("post_"),
+            &PostId::generate(),
             &fields,
             now.timestamp_millis(),
         )
@@ -447,7 +447,7 @@ pub async fn create_post(
 pub async fn edit_post(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     let post = app.store.get_post(&current.user.id, &id).await?;
     ok(&filled_form(&current, &post))
@@ -457,7 +457,7 @@ pub async fn edit_post(
 pub async fn update_post(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     WebForm(form): WebForm<PostForm>,
 ) -> Result<Response, WebError> {
     current.check_csrf(&form.csrf)?;
@@ -522,12 +522,12 @@ pub async fn update_post(
 pub async fn confirm_delete(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     let post = app.store.get_post(&current.user.id, &id).await?;
     ok(&DeletePage {
         shell: Shell::new(&current, "posts"),
-        id: post.id,
+        id: post.id.into(),
         excerpt: excerpt(&post.fields.content, 280),
         status: post.fields.status.as_str(),
     })
@@ -544,7 +544,7 @@ pub struct DeleteForm {
 pub async fn delete_post(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     WebForm(form): WebForm<DeleteForm>,
 ) -> Result<Response, WebError> {
     current.check_csrf(&form.csrf)?;
@@ -557,7 +557,7 @@ pub async fn delete_post(
 pub async fn publish_post(
     State(app): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     WebForm(form): WebForm<super::linkedin::CsrfForm>,
 ) -> Result<Response, WebError> {
     current.check_csrf(form.csrf())?;

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use linkedgrow::domain::analytics::Metrics;
+use linkedgrow::domain::PostId;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -24,7 +25,7 @@ fn metrics(impressions: u64, reached: u64, reactions: u64, comments: u64, repost
 async fn record(app: &TestApp, key: &str, post: &str, on: &str, m: Metrics) {
     let user = app.user_of(key).await;
     app.store
-        .record_post_metrics(&user, post, day(on), m)
+        .record_post_metrics(&user, &PostId::from(post), day(on), m)
         .await
         .unwrap();
 }
@@ -239,7 +240,12 @@ async fn one_posts_analytics() {
     let stranger_id = app.user_of(&stranger).await;
     assert!(app
         .store
-        .record_post_metrics(&stranger_id, &post, day("2026-01-01"), Metrics::default())
+        .record_post_metrics(
+            &stranger_id,
+            &PostId::from(post.as_str()),
+            day("2026-01-01"),
+            Metrics::default()
+        )
         .await
         .is_err());
 }

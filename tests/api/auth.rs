@@ -1,7 +1,7 @@
 //! Authentication, scopes, plans and tenant isolation.
 
-use linkedgrow::domain::Plan;
 use linkedgrow::domain::Scope;
+use linkedgrow::domain::{KeyId, Plan};
 use linkedgrow::keys::generate_key;
 use reqwest::Method;
 
@@ -72,7 +72,10 @@ async fn missing_malformed_unknown_and_revoked_keys_get_401() {
     // The key works, then is revoked and fails on the very next request.
     let ok = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
     assert_eq!(ok.status(), 200);
-    app.store.revoke_key(&key_id, app.now_ms()).await.unwrap();
+    app.store
+        .revoke_key(&KeyId::from(key_id.as_str()), app.now_ms())
+        .await
+        .unwrap();
     let response = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
     assert_error(response, 401, "UNAUTHORIZED").await;
 }
@@ -83,7 +86,10 @@ async fn keys_are_revoked_independently() {
     let user = app.create_user(Plan::Business).await;
     let (first_id, first) = app.create_key(&user, &[Scope::PostsRead]).await;
     let (_, second) = app.create_key(&user, &[Scope::PostsRead]).await;
-    app.store.revoke_key(&first_id, app.now_ms()).await.unwrap();
+    app.store
+        .revoke_key(&KeyId::from(first_id), app.now_ms())
+        .await
+        .unwrap();
     let url = app.url("/api/v1/posts");
     let refused = app
         .client
@@ -142,7 +148,13 @@ async fn last_used_is_recorded_at_first_use_then_at_most_once_a_minute() {
     let app = spawn_app().await;
     let user = app.create_user(Plan::Business).await;
     let (key_id, key) = app.create_key(&user, &[Scope::PostsRead]).await;
-    let last_used = || async { app.store.key_by_id(&key_id).await.unwrap().last_used_at };
+    let last_used = || async {
+        app.store
+            .key_by_id(&KeyId::from(key_id.as_str()))
+            .await
+            .unwrap()
+            .last_used_at
+    };
     let get = || async {
         let response = app
             .request(Method::GET, "/api/v1/posts", &key)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use linkedgrow::admin;
 use linkedgrow::clock::{Clock, ManualClock};
 use linkedgrow::config::{Config, DatabaseUrl};
-use linkedgrow::domain::Plan;
+use linkedgrow::domain::{Plan, PostId, UserId};
 use linkedgrow::domain::{Scope, Scopes};
 use linkedgrow::publisher::PublishingConfig;
 use linkedgrow::store::{Store, User};
@@ -150,7 +150,7 @@ impl TestApp {
             admin::create_key(self.store.as_ref(), user, "test key", scopes, self.now_ms())
                 .await
                 .unwrap();
-        (record.id, secret)
+        (record.id.into(), secret)
     }
 
     /// A new Business user and a key with every scope.
@@ -179,14 +179,14 @@ impl TestApp {
             .to_owned();
         let user_id = self.user_of(key).await;
         self.store
-            .mark_published(&user_id, &id, self.now_ms())
+            .mark_published(&user_id, &PostId::from(id.as_str()), self.now_ms())
             .await
             .unwrap();
         id
     }
 
     /// The owner of `key`.
-    pub async fn user_of(&self, key: &str) -> String {
+    pub async fn user_of(&self, key: &str) -> UserId {
         self.store
             .key_for_auth(&linkedgrow::keys::hash_key(key))
             .await

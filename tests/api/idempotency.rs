@@ -2,8 +2,8 @@
 
 use chrono::Duration;
 use linkedgrow::api::idempotency::fingerprint;
-use linkedgrow::domain::Plan;
 use linkedgrow::domain::Scope;
+use linkedgrow::domain::{KeyId, Plan};
 use linkedgrow::store::IdempotencyBegin;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -160,7 +160,7 @@ async fn a_retry_while_the_first_request_runs_is_409() {
     let begun = app
         .store
         .begin_idempotent(
-            &key_id,
+            &KeyId::from(key_id.as_str()),
             "busy",
             &fingerprint("POST", "/api/v1/posts", &bytes),
             now,
@@ -185,7 +185,10 @@ async fn a_retry_while_the_first_request_runs_is_409() {
     assert_eq!(count_posts(&app, &key).await, 0);
 
     // Once the first request is released (it failed), the retry runs.
-    app.store.release_idempotent(&key_id, "busy").await.unwrap();
+    app.store
+        .release_idempotent(&KeyId::from(key_id), "busy")
+        .await
+        .unwrap();
     assert_eq!(
         post(&app, "/api/v1/posts", &key, "busy", &body)
             .await

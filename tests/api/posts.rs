@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::Duration;
+use linkedgrow::domain::PostId;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -337,7 +338,7 @@ async fn published_posts_cannot_be_edited() {
     let id = post["id"].as_str().unwrap();
     app.clock.advance(Duration::hours(1));
     app.store
-        .mark_published(&user.id, id, app.now_ms())
+        .mark_published(&user.id, &PostId::from(id), app.now_ms())
         .await
         .unwrap();
     let path = format!("/api/v1/posts/{id}");

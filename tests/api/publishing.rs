@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use linkedgrow::clock::Clock;
-use linkedgrow::domain::Plan;
+use linkedgrow::domain::{Plan, UserId};
 use linkedgrow::linkedin::{AccessToken, Scopes};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use crate::linkedin_fake::{Failure, FakeLinkedIn, ALL_SCOPES};
 
 /// A server publishing to `fake`, a Business user with a key holding every scope, and (with
 /// `connect`) the stand-in's `member-1` connected for them.
-async fn publishing_app(fake: &FakeLinkedIn, connect: bool) -> (TestApp, String, String) {
+async fn publishing_app(fake: &FakeLinkedIn, connect: bool) -> (TestApp, String, UserId) {
     let app = spawn_app_publishing_to(fake.url()).await;
     let user = app.create_user(Plan::Business).await;
     let (_, key) = app.create_key(&user, &linkedgrow::domain::Scope::ALL).await;

@@ -4,7 +4,7 @@
 //! before the body is looked at), another user's resource (404, as a missing one), and exactly
 //! the needed scopes (success).
 
-use linkedgrow::domain::{Plan, Scope};
+use linkedgrow::domain::{KeyId, Plan, Scope};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -153,7 +153,7 @@ async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() 
         assert_error(response, 401, "UNAUTHORIZED").await;
         let (revoked_id, revoked) = app.create_key(&owner, &needed).await;
         app.store
-            .revoke_key(&revoked_id, app.now_ms())
+            .revoke_key(&KeyId::from(revoked_id), app.now_ms())
             .await
             .unwrap();
         let response = op.call(&app, &id, Some(&revoked), op.body.as_ref()).await;

@@ -278,7 +278,7 @@ async fn posts_with_a_live_counter_a_local_schedule_and_a_confirmed_delete() {
         app.store
             .insert_post(
                 &user.id,
-                &linkedgrow::keys::random_id("post_"),
+                &linkedgrow::domain::PostId::generate(),
                 &linkedgrow::domain::post::PostFields {
                     content: post,
                     status: linkedgrow::domain::post::PostStatus::Draft,

@@ -24,7 +24,10 @@ pub async fn users_are_found_by_id_and_by_email_in_any_case(db: &dyn TestDatabas
     assert_eq!(store.count_users().await.unwrap(), 1);
     let missing = store.user_by_email("nobody\u{40}example.com").await;
     assert!(is_not_found(&missing, "user"), "{missing:?}");
-    assert!(is_not_found(&store.user_by_id("usr_nobody").await, "user"));
+    assert!(is_not_found(
+        &store.user_by_id(&UserId::from("usr_nobody")).await,
+        "user"
+    ));
 
     store.set_plan(&ada.id, Plan::Pro).await.unwrap();
     store
@@ -41,11 +44,15 @@ pub async fn users_are_found_by_id_and_by_email_in_any_case(db: &dyn TestDatabas
         (Plan::Pro, "Ada L.", "Europe/London")
     );
     assert!(is_not_found(
-        &store.set_plan("usr_nobody", Plan::Free).await,
+        &store
+            .set_plan(&UserId::from("usr_nobody"), Plan::Free)
+            .await,
         "user"
     ));
     assert!(is_not_found(
-        &store.update_profile("usr_nobody", "x", "UTC").await,
+        &store
+            .update_profile(&UserId::from("usr_nobody"), "x", "UTC")
+            .await,
         "user"
     ));
 }

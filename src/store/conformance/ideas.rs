@@ -22,7 +22,10 @@ pub async fn ideas_are_paged_filtered_by_tag_and_kept_per_owner(db: &dyn TestDat
             )
             .await
             .unwrap();
-        assert_eq!((idea.version, idea.post_id.as_deref()), (1, None));
+        assert_eq!(
+            (idea.version, idea.post_id.as_ref().map(PostId::as_str)),
+            (1, None)
+        );
         created.push(idea);
     }
     store
@@ -105,7 +108,7 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
         .insert_idea(&ada.id, "idea_c", &idea_fields("become a post", &[]), NOW)
         .await
         .unwrap();
-    let post_count = |user_id: String| {
+    let post_count = |user_id: UserId| {
         let store = store.clone();
         async move { store.list_posts(&user_id, None, 1, 0).await.unwrap().total }
     };
@@ -116,14 +119,14 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
             &ada.id,
             &idea.id,
             idea.version + 1,
-            "post_stale",
+            &PostId::from("post_stale"),
             &draft("x"),
             NOW,
         )
         .await;
     assert!(is_conflict(&stale), "{stale:?}");
     assert!(is_not_found(
-        &store.get_post(&ada.id, "post_stale").await,
+        &store.get_post(&ada.id, &PostId::from("post_stale")).await,
         "post"
     ));
     assert_eq!(post_count(ada.id.clone()).await, 0);
@@ -133,7 +136,7 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
             &eve.id,
             &idea.id,
             idea.version,
-            "post_eve",
+            &PostId::from("post_eve"),
             &draft("x"),
             NOW,
         )
@@ -146,21 +149,30 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
             &ada.id,
             &idea.id,
             idea.version,
-            "post_c",
+            &PostId::from("post_c"),
             &draft("become a post"),
             NOW + 1,
         )
         .await
         .unwrap();
     assert_eq!(
-        (converted.post_id.as_deref(), converted.version),
+        (
+            converted.post_id.as_ref().map(PostId::as_str),
+            converted.version
+        ),
         (Some("post_c"), 2)
     );
     assert_eq!(
         (post.id.as_str(), post.fields.status),
         ("post_c", PostStatus::Draft)
     );
-    assert_eq!(store.get_post(&ada.id, "post_c").await.unwrap(), post);
+    assert_eq!(
+        store
+            .get_post(&ada.id, &PostId::from("post_c"))
+            .await
+            .unwrap(),
+        post
+    );
 
     // Converted once: again is a conflict, and the second post is rolled back.
     let again = store
@@ -168,20 +180,23 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
             &ada.id,
             &idea.id,
             converted.version,
-            "post_again",
+            &PostId::from("post_again"),
             &draft("x"),
             NOW,
         )
         .await;
     assert!(is_conflict(&again), "{again:?}");
     assert!(is_not_found(
-        &store.get_post(&ada.id, "post_again").await,
+        &store.get_post(&ada.id, &PostId::from("post_again")).await,
         "post"
     ));
     assert_eq!(post_count(ada.id.clone()).await, 1);
 
     // Deleting the post unlinks the idea.
-    store.delete_post(&ada.id, "post_c", None).await.unwrap();
+    store
+        .delete_post(&ada.id, &PostId::from("post_c"), None)
+        .await
+        .unwrap();
     let unlinked = store.get_idea(&ada.id, &idea.id).await.unwrap();
     assert_eq!(unlinked.post_id, None);
 }

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use crate::domain::analytics::Metrics;
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
-use crate::domain::{Plan, Scope};
+use crate::domain::{KeyId, Plan, PostId, Scope, UserId};
 use crate::store::{
     IdempotencyBegin, NewKey, SessionRecord, Store, StoreError, StoredResponse, User,
 };
@@ -83,7 +83,7 @@ pub(super) const NOW: i64 = 1_767_603_600_000;
 
 pub(super) async fn user(store: &dyn Store, name: &str) -> User {
     let user = User {
-        id: format!("usr_{name}"),
+        id: UserId::from(format!("usr_{name}")),
         email: format!("{name}\u{40}example.com"),
         name: name.into(),
         plan: Plan::Business,
@@ -94,9 +94,9 @@ pub(super) async fn user(store: &dyn Store, name: &str) -> User {
     user
 }
 
-pub(super) fn new_key(user: &User, id: &str, created_at: i64) -> NewKey {
+pub(super) fn new_key(user: &User, id: &KeyId, created_at: i64) -> NewKey {
     NewKey {
-        id: id.into(),
+        id: id.clone(),
         user_id: user.id.clone(),
         name: format!("key {id}"),
         prefix: "lg_12345678".into(),

@@ -11,7 +11,7 @@ pub async fn posts_are_paged_newest_first_without_gap_or_repeat(db: &dyn TestDat
         let post = store
             .insert_post(
                 &ada.id,
-                &format!("post_{n:02}"),
+                &PostId::from(format!("post_{n:02}")),
                 &draft(&format!("post {n}")),
                 NOW,
             )
@@ -34,7 +34,10 @@ pub async fn posts_are_paged_newest_first_without_gap_or_repeat(db: &dyn TestDat
     assert_eq!(seen, created);
     let past = store.list_posts(&ada.id, None, 5, 100).await.unwrap();
     assert_eq!((past.posts.len(), past.total), (0, 23));
-    let one = store.get_post(&ada.id, "post_07").await.unwrap();
+    let one = store
+        .get_post(&ada.id, &PostId::from("post_07"))
+        .await
+        .unwrap();
     assert_eq!(one.fields.content, "post 7");
 }
 
@@ -42,20 +45,25 @@ pub async fn post_lists_filter_by_status_and_count_the_filter(db: &dyn TestDatab
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
     store
-        .insert_post(&ada.id, "post_d1", &draft("d1"), NOW)
+        .insert_post(&ada.id, &PostId::from("post_d1"), &draft("d1"), NOW)
         .await
         .unwrap();
     store
-        .insert_post(&ada.id, "post_d2", &draft("d2"), NOW)
+        .insert_post(&ada.id, &PostId::from("post_d2"), &draft("d2"), NOW)
         .await
         .unwrap();
     let later = NOW + 86_400_000;
     store
-        .insert_post(&ada.id, "post_s1", &scheduled("s1", later), NOW)
+        .insert_post(
+            &ada.id,
+            &PostId::from("post_s1"),
+            &scheduled("s1", later),
+            NOW,
+        )
         .await
         .unwrap();
     let published = store
-        .mark_published(&ada.id, "post_d2", NOW + 5)
+        .mark_published(&ada.id, &PostId::from("post_d2"), NOW + 5)
         .await
         .unwrap();
     assert_eq!(
@@ -71,7 +79,7 @@ pub async fn post_lists_filter_by_status_and_count_the_filter(db: &dyn TestDatab
         let user_id = ada.id.clone();
         async move {
             let page = store.list_posts(&user_id, status, 10, 0).await.unwrap();
-            let ids: Vec<String> = page.posts.into_iter().map(|p| p.id).collect();
+            let ids: Vec<String> = page.posts.into_iter().map(|p| p.id.to_string()).collect();
             (ids, page.total)
         }
     };
@@ -88,7 +96,10 @@ pub async fn post_lists_filter_by_status_and_count_the_filter(db: &dyn TestDatab
         (vec!["post_d2".into()], 1)
     );
     assert_eq!(ids(None).await.1, 3);
-    store.delete_post(&ada.id, "post_s1", None).await.unwrap();
+    store
+        .delete_post(&ada.id, &PostId::from("post_s1"), None)
+        .await
+        .unwrap();
     assert_eq!(ids(Some(PostStatus::Scheduled)).await, (vec![], 0));
     assert_eq!(ids(None).await.1, 2);
 }
@@ -98,7 +109,7 @@ pub async fn posts_of_another_user_are_missing_to_them(db: &dyn TestDatabase) {
     let ada = user(store.as_ref(), "ada").await;
     let eve = user(store.as_ref(), "eve").await;
     let post = store
-        .insert_post(&ada.id, "post_ada", &draft("mine"), NOW)
+        .insert_post(&ada.id, &PostId::from("post_ada"), &draft("mine"), NOW)
         .await
         .unwrap();
     assert!(is_not_found(
@@ -126,7 +137,7 @@ pub async fn post_changes_are_optimistic(db: &dyn TestDatabase) {
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
     let post = store
-        .insert_post(&ada.id, "post_v", &draft("one"), NOW)
+        .insert_post(&ada.id, &PostId::from("post_v"), &draft("one"), NOW)
         .await
         .unwrap();
     let updated = store
@@ -147,7 +158,7 @@ pub async fn post_changes_are_optimistic(db: &dyn TestDatabase) {
         .await;
     assert!(is_conflict(&stale), "{stale:?}");
     let missing = store
-        .update_post(&ada.id, "post_nope", 1, &draft("x"), NOW)
+        .update_post(&ada.id, &PostId::from("post_nope"), 1, &draft("x"), NOW)
         .await;
     assert!(is_not_found(&missing, "post"), "{missing:?}");
     assert_eq!(store.get_post(&ada.id, &post.id).await.unwrap(), updated);

@@ -6,9 +6,9 @@ use crate::store::publishing::{ClaimNow, Failure, LinkedInAccount};
 
 const LEASE: i64 = 30_000;
 
-async fn due_post(store: &dyn Store, user: &User, id: &str) {
+async fn due_post(store: &dyn Store, user: &User, id: &PostId) {
     store
-        .insert_post(&user.id, id, &scheduled(id, NOW + 1_000), NOW)
+        .insert_post(&user.id, id, &scheduled(id.as_str(), NOW + 1_000), NOW)
         .await
         .unwrap();
 }
@@ -16,7 +16,7 @@ async fn due_post(store: &dyn Store, user: &User, id: &str) {
 pub async fn a_due_post_is_claimed_by_exactly_one_of_two_handles(db: &dyn TestDatabase) {
     let (one, two) = (db.store(), db.second_handle());
     let ada = user(one.as_ref(), "ada").await;
-    due_post(one.as_ref(), &ada, "post_a").await;
+    due_post(one.as_ref(), &ada, &PostId::from("post_a")).await;
     let due = NOW + 1_000;
     assert_eq!(one.next_due_at().await.unwrap(), Some(due));
     assert!(
@@ -24,14 +24,15 @@ pub async fn a_due_post_is_claimed_by_exactly_one_of_two_handles(db: &dyn TestDa
         "not due yet"
     );
     assert!(one
-        .claim_due_post("post_a", "c1", NOW, NOW + LEASE)
+        .claim_due_post(&PostId::from("post_a"), "c1", NOW, NOW + LEASE)
         .await
         .unwrap()
         .is_none());
     assert_eq!(one.due_post_ids(due, 10).await.unwrap(), ["post_a"]);
+    let post_a = PostId::from("post_a");
     let (a, b) = tokio::join!(
-        one.claim_due_post("post_a", "c1", due, due + LEASE),
-        two.claim_due_post("post_a", "c2", due, due + LEASE),
+        one.claim_due_post(&post_a, "c1", due, due + LEASE),
+        two.claim_due_post(&post_a, "c2", due, due + LEASE),
     );
     let won: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
     assert_eq!(won.len(), 1, "one claim wins");
@@ -45,20 +46,20 @@ pub async fn a_due_post_is_claimed_by_exactly_one_of_two_handles(db: &dyn TestDa
 pub async fn a_claim_left_behind_makes_the_post_due_again_and_in_doubt(db: &dyn TestDatabase) {
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
-    due_post(store.as_ref(), &ada, "post_a").await;
+    due_post(store.as_ref(), &ada, &PostId::from("post_a")).await;
     let due = NOW + 1_000;
     store
-        .claim_due_post("post_a", "dead", due, due + LEASE)
+        .claim_due_post(&PostId::from("post_a"), "dead", due, due + LEASE)
         .await
         .unwrap()
         .unwrap();
     assert!(store
-        .renew_claim("post_a", "dead", due + 2 * LEASE)
+        .renew_claim(&PostId::from("post_a"), "dead", due + 2 * LEASE)
         .await
         .unwrap());
     let expired = due + 2 * LEASE;
     let again = store
-        .claim_due_post("post_a", "next", expired, expired + LEASE)
+        .claim_due_post(&PostId::from("post_a"), "next", expired, expired + LEASE)
         .await
         .unwrap()
         .expect("due again once the lease ran out");
@@ -68,16 +69,21 @@ pub async fn a_claim_left_behind_makes_the_post_due_again_and_in_doubt(db: &dyn 
     );
     // The dead attempt's outcome no longer counts.
     let late = store
-        .finish_published("post_a", "dead", "urn:li:share:1", expired)
+        .finish_published(&PostId::from("post_a"), "dead", "urn:li:share:1", expired)
         .await
         .unwrap();
     assert!(late.is_none());
     assert!(!store
-        .renew_claim("post_a", "dead", expired + LEASE)
+        .renew_claim(&PostId::from("post_a"), "dead", expired + LEASE)
         .await
         .unwrap());
     let published = store
-        .finish_published("post_a", "next", "urn:li:share:2", expired + 5)
+        .finish_published(
+            &PostId::from("post_a"),
+            "next",
+            "urn:li:share:2",
+            expired + 5,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -90,21 +96,30 @@ pub async fn a_claim_left_behind_makes_the_post_due_again_and_in_doubt(db: &dyn 
 pub async fn a_failed_post_keeps_its_reason_until_rescheduled(db: &dyn TestDatabase) {
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
-    due_post(store.as_ref(), &ada, "post_a").await;
+    due_post(store.as_ref(), &ada, &PostId::from("post_a")).await;
     let due = NOW + 1_000;
     store
-        .claim_due_post("post_a", "c1", due, due + LEASE)
+        .claim_due_post(&PostId::from("post_a"), "c1", due, due + LEASE)
         .await
         .unwrap()
         .unwrap();
     // Edits wait while an attempt holds the post.
-    let held = store.get_post(&ada.id, "post_a").await.unwrap();
+    let held = store
+        .get_post(&ada.id, &PostId::from("post_a"))
+        .await
+        .unwrap();
     let edit = store
-        .update_post(&ada.id, "post_a", held.version, &draft("edited"), due)
+        .update_post(
+            &ada.id,
+            &PostId::from("post_a"),
+            held.version,
+            &draft("edited"),
+            due,
+        )
         .await;
     assert!(is_conflict(&edit), "{edit:?}");
     store
-        .release_for_retry("post_a", "c1", due + 5_000, due)
+        .release_for_retry(&PostId::from("post_a"), "c1", due + 5_000, due)
         .await
         .unwrap();
     assert!(store
@@ -113,7 +128,12 @@ pub async fn a_failed_post_keeps_its_reason_until_rescheduled(db: &dyn TestDatab
         .unwrap()
         .is_empty());
     let retried = store
-        .claim_due_post("post_a", "c2", due + 5_000, due + 5_000 + LEASE)
+        .claim_due_post(
+            &PostId::from("post_a"),
+            "c2",
+            due + 5_000,
+            due + 5_000 + LEASE,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -124,7 +144,7 @@ pub async fn a_failed_post_keeps_its_reason_until_rescheduled(db: &dyn TestDatab
         at: due + 6_000,
     };
     let failed = store
-        .finish_failed("post_a", "c2", &failure)
+        .finish_failed(&PostId::from("post_a"), "c2", &failure)
         .await
         .unwrap()
         .unwrap();
@@ -139,7 +159,7 @@ pub async fn a_failed_post_keeps_its_reason_until_rescheduled(db: &dyn TestDatab
     let rescheduled = store
         .update_post(
             &ada.id,
-            "post_a",
+            &PostId::from("post_a"),
             failed.version,
             &scheduled("again", later),
             due + 7_000,
@@ -155,15 +175,15 @@ pub async fn publishing_now_claims_only_the_owners_unpublished_posts(db: &dyn Te
     let ada = user(store.as_ref(), "ada").await;
     let bob = user(store.as_ref(), "bob").await;
     store
-        .insert_post(&ada.id, "post_a", &draft("a"), NOW)
+        .insert_post(&ada.id, &PostId::from("post_a"), &draft("a"), NOW)
         .await
         .unwrap();
     let theirs = store
-        .claim_post_now(&bob.id, "post_a", "c0", NOW, NOW + LEASE)
+        .claim_post_now(&bob.id, &PostId::from("post_a"), "c0", NOW, NOW + LEASE)
         .await;
     assert!(is_not_found(&theirs, "post"), "{theirs:?}");
     let ClaimNow::Claimed(claimed) = store
-        .claim_post_now(&ada.id, "post_a", "c1", NOW, NOW + LEASE)
+        .claim_post_now(&ada.id, &PostId::from("post_a"), "c1", NOW, NOW + LEASE)
         .await
         .unwrap()
     else {
@@ -171,17 +191,17 @@ pub async fn publishing_now_claims_only_the_owners_unpublished_posts(db: &dyn Te
     };
     assert_eq!(claimed.post.fields.status, PostStatus::Scheduled);
     let busy = store
-        .claim_post_now(&ada.id, "post_a", "c2", NOW + 1, NOW + LEASE)
+        .claim_post_now(&ada.id, &PostId::from("post_a"), "c2", NOW + 1, NOW + LEASE)
         .await
         .unwrap();
     assert!(matches!(busy, ClaimNow::Busy), "{busy:?}");
     store
-        .finish_published("post_a", "c1", "urn:li:share:9", NOW + 2)
+        .finish_published(&PostId::from("post_a"), "c1", "urn:li:share:9", NOW + 2)
         .await
         .unwrap()
         .unwrap();
     let done = store
-        .claim_post_now(&ada.id, "post_a", "c3", NOW + 3, NOW + LEASE)
+        .claim_post_now(&ada.id, &PostId::from("post_a"), "c3", NOW + 3, NOW + LEASE)
         .await
         .unwrap();
     assert!(matches!(done, ClaimNow::AlreadyPublished), "{done:?}");
@@ -250,7 +270,7 @@ pub async fn synced_figures_replace_the_earlier_ones(db: &dyn TestDatabase) {
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
     store
-        .insert_post(&ada.id, "post_a", &draft("a"), NOW)
+        .insert_post(&ada.id, &PostId::from("post_a"), &draft("a"), NOW)
         .await
         .unwrap();
     let figures = |impressions| Metrics {
@@ -260,7 +280,7 @@ pub async fn synced_figures_replace_the_earlier_ones(db: &dyn TestDatabase) {
     store
         .replace_post_metrics(
             &ada.id,
-            "post_a",
+            &PostId::from("post_a"),
             &[
                 (day("2026-01-05"), figures(10)),
                 (day("2026-01-06"), figures(20)),
@@ -269,7 +289,11 @@ pub async fn synced_figures_replace_the_earlier_ones(db: &dyn TestDatabase) {
         .await
         .unwrap();
     store
-        .replace_post_metrics(&ada.id, "post_a", &[(day("2026-01-06"), figures(25))])
+        .replace_post_metrics(
+            &ada.id,
+            &PostId::from("post_a"),
+            &[(day("2026-01-06"), figures(25))],
+        )
         .await
         .unwrap();
     let rows = store

@@ -7,11 +7,12 @@ pub async fn metrics_are_summed_per_day_and_kept_per_owner(db: &dyn TestDatabase
     let ada = user(store.as_ref(), "ada").await;
     let eve = user(store.as_ref(), "eve").await;
     for id in ["post_m1", "post_m2"] {
+        let post_id = PostId::from(id);
         store
-            .insert_post(&ada.id, id, &draft(id), NOW)
+            .insert_post(&ada.id, &post_id, &draft(id), NOW)
             .await
             .unwrap();
-        store.mark_published(&ada.id, id, NOW).await.unwrap();
+        store.mark_published(&ada.id, &post_id, NOW).await.unwrap();
     }
     let figures = |impressions: u64, reactions: u64| Metrics {
         impressions,
@@ -23,7 +24,11 @@ pub async fn metrics_are_summed_per_day_and_kept_per_owner(db: &dyn TestDatabase
     let record = |post: &'static str, on: &'static str, m: Metrics| {
         let store = store.clone();
         let user_id = ada.id.clone();
-        async move { store.record_post_metrics(&user_id, post, day(on), m).await }
+        async move {
+            store
+                .record_post_metrics(&user_id, &PostId::from(post), day(on), m)
+                .await
+        }
     };
     record("post_m1", "2026-01-01", figures(100, 5))
         .await
@@ -58,7 +63,7 @@ pub async fn metrics_are_summed_per_day_and_kept_per_owner(db: &dyn TestDatabase
     let one = store
         .daily_metrics(
             &ada.id,
-            Some("post_m2"),
+            Some(&PostId::from("post_m2")),
             day("2026-01-01"),
             day("2026-01-31"),
         )
@@ -72,7 +77,12 @@ pub async fn metrics_are_summed_per_day_and_kept_per_owner(db: &dyn TestDatabase
         .unwrap();
     assert!(theirs.is_empty(), "{theirs:?}");
     let foreign = store
-        .record_post_metrics(&eve.id, "post_m1", day("2026-01-02"), figures(1, 1))
+        .record_post_metrics(
+            &eve.id,
+            &PostId::from("post_m1"),
+            day("2026-01-02"),
+            figures(1, 1),
+        )
         .await;
     assert!(is_not_found(&foreign, "post"), "{foreign:?}");
 
@@ -97,13 +107,22 @@ pub async fn idempotency_records_replay_refuse_and_expire(db: &dyn TestDatabase)
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
     for id in ["key_a", "key_b"] {
-        store.insert_key(&new_key(&ada, id, NOW)).await.unwrap();
+        store
+            .insert_key(&new_key(&ada, &KeyId::from(id), NOW))
+            .await
+            .unwrap();
     }
     let begin = |api_key: &'static str, fingerprint: &'static str, now: i64| {
         let store = store.clone();
         async move {
             store
-                .begin_idempotent(api_key, "retry-1", fingerprint, now, now - 1_000)
+                .begin_idempotent(
+                    &KeyId::from(api_key),
+                    "retry-1",
+                    fingerprint,
+                    now,
+                    now - 1_000,
+                )
                 .await
                 .unwrap()
         }
@@ -123,11 +142,14 @@ pub async fn idempotency_records_replay_refuse_and_expire(db: &dyn TestDatabase)
         body: b"{\"id\":1}".to_vec(),
     };
     store
-        .complete_idempotent("key_a", "retry-1", &response)
+        .complete_idempotent(&KeyId::from("key_a"), "retry-1", &response)
         .await
         .unwrap();
     // Releasing a completed record keeps it.
-    store.release_idempotent("key_a", "retry-1").await.unwrap();
+    store
+        .release_idempotent(&KeyId::from("key_a"), "retry-1")
+        .await
+        .unwrap();
     assert_eq!(
         begin("key_a", "f1", NOW + 1).await,
         IdempotencyBegin::Completed(response)
@@ -138,7 +160,10 @@ pub async fn idempotency_records_replay_refuse_and_expire(db: &dyn TestDatabase)
     );
 
     // A released in-progress record frees the key.
-    store.release_idempotent("key_b", "retry-1").await.unwrap();
+    store
+        .release_idempotent(&KeyId::from("key_b"), "retry-1")
+        .await
+        .unwrap();
     assert_eq!(begin("key_b", "f3", NOW).await, IdempotencyBegin::Started);
 
     // Past retention, a record is forgotten.

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::PostFields;
+use crate::domain::{PostId, UserId};
 use crate::store::{Idea, IdeaPage, IdeaStore, Post, StoreError, StoreResult};
 
 use super::posts::insert_post_row;
@@ -36,7 +37,7 @@ fn tags_to_sql(tags: &[String]) -> String {
     serde_json::to_string(tags).expect("a list of strings serializes")
 }
 
-fn find_idea(conn: &Connection, user_id: &str, id: &str) -> rusqlite::Result<Option<Idea>> {
+fn find_idea(conn: &Connection, user_id: &UserId, id: &str) -> rusqlite::Result<Option<Idea>> {
     conn.prepare_cached(&format!(
         "SELECT {IDEA_COLUMNS} FROM ideas WHERE user_id = ?1 AND id = ?2"
     ))?
@@ -52,7 +53,7 @@ const LIST_FILTER: &str = "user_id = ?1 AND (?2 IS NULL OR EXISTS (
 impl IdeaStore for SqliteStore {
     async fn insert_idea(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         id: &str,
         fields: &IdeaFields,
         now: i64,
@@ -79,14 +80,14 @@ impl IdeaStore for SqliteStore {
         })
     }
 
-    async fn get_idea(&self, user_id: &str, id: &str) -> StoreResult<Idea> {
+    async fn get_idea(&self, user_id: &UserId, id: &str) -> StoreResult<Idea> {
         self.read(|conn| find_idea(conn, user_id, id))?
             .ok_or(StoreError::NotFound("idea"))
     }
 
     async fn list_ideas(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         tag: Option<&str>,
         limit: u32,
         offset: u64,
@@ -113,7 +114,7 @@ impl IdeaStore for SqliteStore {
 
     async fn update_idea(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         id: &str,
         version: i64,
         fields: &IdeaFields,
@@ -142,7 +143,12 @@ impl IdeaStore for SqliteStore {
         updated.ok_or_else(|| missing_or_changed(&conn, "ideas", "idea", user_id, id))
     }
 
-    async fn delete_idea(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
+    async fn delete_idea(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        version: Option<i64>,
+    ) -> StoreResult<()> {
         let conn = self.writer.lock();
         let deleted = conn
             .prepare_cached(
@@ -157,10 +163,10 @@ impl IdeaStore for SqliteStore {
 
     async fn convert_idea(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         idea_id: &str,
         version: i64,
-        post_id: &str,
+        post_id: &PostId,
         post: &PostFields,
         now: i64,
     ) -> StoreResult<(Idea, Post)> {

@@ -1,6 +1,8 @@
 //! Idempotency records in SQLite, purged after their retention on the next lookup.
 
 use async_trait::async_trait;
+
+use crate::domain::KeyId;
 use rusqlite::{params, OptionalExtension};
 
 use crate::store::{IdempotencyBegin, IdempotencyStore, StoreResult, StoredResponse};
@@ -11,7 +13,7 @@ use super::SqliteStore;
 impl IdempotencyStore for SqliteStore {
     async fn begin_idempotent(
         &self,
-        api_key_id: &str,
+        api_key_id: &KeyId,
         idem_key: &str,
         fingerprint: &str,
         now: i64,
@@ -63,7 +65,7 @@ impl IdempotencyStore for SqliteStore {
 
     async fn complete_idempotent(
         &self,
-        api_key_id: &str,
+        api_key_id: &KeyId,
         idem_key: &str,
         response: &StoredResponse,
     ) -> StoreResult<()> {
@@ -84,7 +86,7 @@ impl IdempotencyStore for SqliteStore {
         Ok(())
     }
 
-    async fn release_idempotent(&self, api_key_id: &str, idem_key: &str) -> StoreResult<()> {
+    async fn release_idempotent(&self, api_key_id: &KeyId, idem_key: &str) -> StoreResult<()> {
         self.write(|conn| {
             conn.prepare_cached(
                 "DELETE FROM idempotency_keys

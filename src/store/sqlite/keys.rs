@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::domain::{Scope, Scopes};
+use crate::domain::{KeyId, Scope, Scopes, UserId};
 use crate::store::{KeyAuth, KeyRecord, KeyStore, NewKey, StoreError, StoreResult};
 
 use super::rows::{plan_from_sql, write_returning};
@@ -82,7 +82,7 @@ impl KeyStore for SqliteStore {
         })
     }
 
-    async fn touch_key(&self, key_id: &str, now: i64, unless_since: i64) -> StoreResult<()> {
+    async fn touch_key(&self, key_id: &KeyId, now: i64, unless_since: i64) -> StoreResult<()> {
         self.write(|conn| {
             conn.prepare_cached(
                 "UPDATE api_keys SET last_used_at = ?2
@@ -93,7 +93,7 @@ impl KeyStore for SqliteStore {
         Ok(())
     }
 
-    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>> {
+    async fn list_keys(&self, user_id: &UserId) -> StoreResult<Vec<KeyRecord>> {
         self.read(|conn| {
             conn.prepare_cached(&format!(
                 "SELECT {KEY_COLUMNS} FROM api_keys WHERE user_id = ?1 ORDER BY created_at, rowid"
@@ -103,7 +103,7 @@ impl KeyStore for SqliteStore {
         })
     }
 
-    async fn key_by_id(&self, key_id: &str) -> StoreResult<KeyRecord> {
+    async fn key_by_id(&self, key_id: &KeyId) -> StoreResult<KeyRecord> {
         self.read(|conn| {
             conn.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"))?
                 .query_row([key_id], key_from_row)
@@ -112,7 +112,7 @@ impl KeyStore for SqliteStore {
         .ok_or(StoreError::NotFound("API key"))
     }
 
-    async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<KeyRecord> {
+    async fn revoke_key(&self, key_id: &KeyId, now: i64) -> StoreResult<KeyRecord> {
         self.write(|conn| {
             write_returning(
                 conn,

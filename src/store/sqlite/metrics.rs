@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Row};
 
 use crate::domain::analytics::Metrics;
+use crate::domain::{PostId, UserId};
 use crate::store::{MetricStore, StoreError, StoreResult};
 
 use super::posts::find_post;
@@ -27,8 +28,8 @@ pub(super) fn day_to_sql(day: chrono::NaiveDate) -> String {
 impl MetricStore for SqliteStore {
     async fn record_post_metrics(
         &self,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
         day: chrono::NaiveDate,
         metrics: Metrics,
     ) -> StoreResult<()> {
@@ -60,8 +61,8 @@ impl MetricStore for SqliteStore {
 
     async fn daily_metrics(
         &self,
-        user_id: &str,
-        post_id: Option<&str>,
+        user_id: &UserId,
+        post_id: Option<&PostId>,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> StoreResult<Vec<(chrono::NaiveDate, Metrics)>> {
@@ -94,7 +95,7 @@ impl MetricStore for SqliteStore {
 
     async fn count_published(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         from_ms: i64,
         until_ms: i64,
     ) -> StoreResult<u64> {

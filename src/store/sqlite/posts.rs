@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::post::{PostFields, PostStatus};
+use crate::domain::{PostId, UserId};
 use crate::store::{Post, PostPage, PostStore, StoreError, StoreResult};
 
 use super::rows::{missing_or_changed, write_returning};
@@ -43,8 +44,8 @@ pub(super) fn post_from_row(row: &Row) -> rusqlite::Result<Post> {
 
 pub(super) fn find_post(
     conn: &Connection,
-    user_id: &str,
-    id: &str,
+    user_id: &UserId,
+    id: &PostId,
 ) -> rusqlite::Result<Option<Post>> {
     conn.prepare_cached(&format!(
         "SELECT {POST_COLUMNS} FROM posts WHERE user_id = ?1 AND id = ?2"
@@ -56,8 +57,8 @@ pub(super) fn find_post(
 /// Inserts a post and gives it back as stored; shared by creating and converting an idea.
 pub(super) fn insert_post_row(
     conn: &Connection,
-    user_id: &str,
-    id: &str,
+    user_id: &UserId,
+    id: &PostId,
     fields: &PostFields,
     now: i64,
 ) -> rusqlite::Result<Post> {
@@ -85,22 +86,22 @@ pub(super) fn insert_post_row(
 impl PostStore for SqliteStore {
     async fn insert_post(
         &self,
-        user_id: &str,
-        id: &str,
+        user_id: &UserId,
+        id: &PostId,
         fields: &PostFields,
         now: i64,
     ) -> StoreResult<Post> {
         self.write(|conn| insert_post_row(conn, user_id, id, fields, now))
     }
 
-    async fn get_post(&self, user_id: &str, id: &str) -> StoreResult<Post> {
+    async fn get_post(&self, user_id: &UserId, id: &PostId) -> StoreResult<Post> {
         self.read(|conn| find_post(conn, user_id, id))?
             .ok_or(StoreError::NotFound("post"))
     }
 
     async fn list_posts(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         status: Option<PostStatus>,
         limit: u32,
         offset: u64,
@@ -133,8 +134,8 @@ impl PostStore for SqliteStore {
 
     async fn update_post(
         &self,
-        user_id: &str,
-        id: &str,
+        user_id: &UserId,
+        id: &PostId,
         version: i64,
         fields: &PostFields,
         now: i64,
@@ -164,10 +165,15 @@ impl PostStore for SqliteStore {
             ],
             post_from_row,
         )?;
-        updated.ok_or_else(|| missing_or_changed(&conn, "posts", "post", user_id, id))
+        updated.ok_or_else(|| missing_or_changed(&conn, "posts", "post", user_id, id.as_str()))
     }
 
-    async fn delete_post(&self, user_id: &str, id: &str, version: Option<i64>) -> StoreResult<()> {
+    async fn delete_post(
+        &self,
+        user_id: &UserId,
+        id: &PostId,
+        version: Option<i64>,
+    ) -> StoreResult<()> {
         let conn = self.writer.lock();
         let deleted = conn
             .prepare_cached(
@@ -175,12 +181,18 @@ impl PostStore for SqliteStore {
             )?
             .execute(params![user_id, id, version])?;
         if deleted == 0 {
-            return Err(missing_or_changed(&conn, "posts", "post", user_id, id));
+            return Err(missing_or_changed(
+                &conn,
+                "posts",
+                "post",
+                user_id,
+                id.as_str(),
+            ));
         }
         Ok(())
     }
 
-    async fn mark_published(&self, user_id: &str, id: &str, now: i64) -> StoreResult<Post> {
+    async fn mark_published(&self, user_id: &UserId, id: &PostId, now: i64) -> StoreResult<Post> {
         self.write(|conn| {
             write_returning(
                 conn,

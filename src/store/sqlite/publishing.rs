@@ -10,6 +10,7 @@ use super::posts::{post_from_row, POST_COLUMNS};
 use super::rows::write_returning;
 use super::SqliteStore;
 use crate::domain::analytics::Metrics;
+use crate::domain::{PostId, UserId};
 use crate::store::publishing::{ClaimNow, ClaimedPost, Failure, LinkedInAccount, PublishingStore};
 use crate::store::{Post, StoreError, StoreResult};
 
@@ -67,7 +68,7 @@ impl PublishingStore for SqliteStore {
         Ok(())
     }
 
-    async fn linkedin_account(&self, user_id: &str) -> StoreResult<Option<LinkedInAccount>> {
+    async fn linkedin_account(&self, user_id: &UserId) -> StoreResult<Option<LinkedInAccount>> {
         self.read(|conn| {
             conn.prepare_cached(&format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM linkedin_accounts WHERE user_id = ?1"
@@ -77,7 +78,7 @@ impl PublishingStore for SqliteStore {
         })
     }
 
-    async fn linkedin_account_users(&self) -> StoreResult<Vec<String>> {
+    async fn linkedin_account_users(&self) -> StoreResult<Vec<UserId>> {
         self.read(|conn| {
             conn.prepare_cached("SELECT user_id FROM linkedin_accounts ORDER BY user_id")?
                 .query_map([], |row| row.get(0))?
@@ -85,7 +86,7 @@ impl PublishingStore for SqliteStore {
         })
     }
 
-    async fn delete_linkedin_account(&self, user_id: &str) -> StoreResult<bool> {
+    async fn delete_linkedin_account(&self, user_id: &UserId) -> StoreResult<bool> {
         let n = self.write(|conn| {
             conn.prepare_cached("DELETE FROM linkedin_accounts WHERE user_id = ?1")?
                 .execute([user_id])
@@ -93,7 +94,7 @@ impl PublishingStore for SqliteStore {
         Ok(n > 0)
     }
 
-    async fn mark_needs_reconnect(&self, user_id: &str, now: i64) -> StoreResult<()> {
+    async fn mark_needs_reconnect(&self, user_id: &UserId, now: i64) -> StoreResult<()> {
         self.write(|conn| {
             conn.prepare_cached(
                 "UPDATE linkedin_accounts SET needs_reconnect = 1, updated_at = ?2
@@ -108,7 +109,7 @@ impl PublishingStore for SqliteStore {
         &self,
         state_hash: &str,
         session_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         expires_at: i64,
     ) -> StoreResult<()> {
         self.write(|conn| {
@@ -128,7 +129,7 @@ impl PublishingStore for SqliteStore {
         &self,
         state_hash: &str,
         now: i64,
-    ) -> StoreResult<Option<(String, String)>> {
+    ) -> StoreResult<Option<(String, UserId)>> {
         let taken = self.write(|conn| {
             write_returning(
                 conn,
@@ -150,7 +151,7 @@ impl PublishingStore for SqliteStore {
         })
     }
 
-    async fn due_post_ids(&self, now: i64, limit: u32) -> StoreResult<Vec<String>> {
+    async fn due_post_ids(&self, now: i64, limit: u32) -> StoreResult<Vec<PostId>> {
         self.read(|conn| {
             conn.prepare_cached(
                 "SELECT id FROM posts WHERE status = 'scheduled' AND due_at <= ?1
@@ -163,7 +164,7 @@ impl PublishingStore for SqliteStore {
 
     async fn claim_due_post(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         now: i64,
         lease_until: i64,
@@ -186,8 +187,8 @@ impl PublishingStore for SqliteStore {
 
     async fn claim_post_now(
         &self,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
         claim: &str,
         now: i64,
         lease_until: i64,
@@ -224,7 +225,12 @@ impl PublishingStore for SqliteStore {
         })?
     }
 
-    async fn renew_claim(&self, post_id: &str, claim: &str, lease_until: i64) -> StoreResult<bool> {
+    async fn renew_claim(
+        &self,
+        post_id: &PostId,
+        claim: &str,
+        lease_until: i64,
+    ) -> StoreResult<bool> {
         let n = self.write(|conn| {
             conn.prepare_cached(
                 "UPDATE posts SET due_at = ?3
@@ -235,7 +241,7 @@ impl PublishingStore for SqliteStore {
         Ok(n > 0)
     }
 
-    async fn mark_in_doubt(&self, post_id: &str, claim: &str) -> StoreResult<()> {
+    async fn mark_in_doubt(&self, post_id: &PostId, claim: &str) -> StoreResult<()> {
         self.write(|conn| {
             conn.prepare_cached("UPDATE posts SET in_doubt = 1 WHERE id = ?1 AND claim = ?2")?
                 .execute(params![post_id, claim])
@@ -245,7 +251,7 @@ impl PublishingStore for SqliteStore {
 
     async fn finish_published(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         urn: &str,
         at: i64,
@@ -269,7 +275,7 @@ impl PublishingStore for SqliteStore {
 
     async fn finish_failed(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         failure: &Failure,
     ) -> StoreResult<Option<Post>> {
@@ -292,7 +298,7 @@ impl PublishingStore for SqliteStore {
 
     async fn release_for_retry(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         claim: &str,
         retry_at: i64,
         retry_since: i64,
@@ -309,9 +315,9 @@ impl PublishingStore for SqliteStore {
 
     async fn published_with_urn(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         since: i64,
-    ) -> StoreResult<Vec<(String, String, i64)>> {
+    ) -> StoreResult<Vec<(PostId, String, i64)>> {
         self.read(|conn| {
             conn.prepare_cached(
                 "SELECT id, linkedin_urn, published_at FROM posts
@@ -328,8 +334,8 @@ impl PublishingStore for SqliteStore {
 
     async fn replace_post_metrics(
         &self,
-        user_id: &str,
-        post_id: &str,
+        user_id: &UserId,
+        post_id: &PostId,
         days: &[(chrono::NaiveDate, Metrics)],
     ) -> StoreResult<()> {
         let n = |v: u64| v.min(i64::MAX as u64) as i64;

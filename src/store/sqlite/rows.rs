@@ -1,9 +1,29 @@
 //! What the area files share: reading stored names back, and two patterns of guarded writes.
 
-use rusqlite::{params, Connection, Params, Row};
+use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, Params, Row, ToSql};
 
-use crate::domain::Plan;
+use crate::domain::{KeyId, Plan, PostId, UserId};
 use crate::store::StoreError;
+
+/// The typed ids are stored as their text, so they bind and read like strings.
+macro_rules! id_sql {
+    ($($name:ident),*) => {$(
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                String::column_result(value).map($name::from)
+            }
+        }
+    )*};
+}
+
+id_sql!(UserId, PostId, KeyId);
 
 /// A stored plan name.
 pub(super) fn plan_from_sql(s: &str) -> rusqlite::Result<Plan> {
@@ -39,7 +59,7 @@ pub(super) fn missing_or_changed(
     conn: &Connection,
     table: &'static str,
     what: &'static str,
-    user_id: &str,
+    user_id: &UserId,
     id: &str,
 ) -> StoreError {
     let exists = conn

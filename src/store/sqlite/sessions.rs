@@ -1,6 +1,8 @@
 //! Web sessions in SQLite, found by the hash of their token.
 
 use async_trait::async_trait;
+
+use crate::domain::UserId;
 use rusqlite::{params, OptionalExtension};
 
 use crate::store::{SessionRecord, SessionStore, StoreResult, User};
@@ -72,7 +74,7 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> StoreResult<u64> {
+    async fn delete_other_sessions(&self, user_id: &UserId, keep_hash: &str) -> StoreResult<u64> {
         let deleted = self.write(|conn| {
             conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2")?
                 .execute(params![user_id, keep_hash])
@@ -80,7 +82,7 @@ impl SessionStore for SqliteStore {
         Ok(deleted as u64)
     }
 
-    async fn delete_sessions(&self, user_id: &str) -> StoreResult<u64> {
+    async fn delete_sessions(&self, user_id: &UserId) -> StoreResult<u64> {
         let deleted = self.write(|conn| {
             conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
                 .execute([user_id])

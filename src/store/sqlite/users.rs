@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::domain::Plan;
+use crate::domain::{Plan, UserId};
 use crate::store::{StoreError, StoreResult, User, UserStore};
 
 use super::rows::plan_from_sql;
@@ -74,7 +74,7 @@ impl UserStore for SqliteStore {
         .ok_or(StoreError::NotFound("user"))
     }
 
-    async fn user_by_id(&self, user_id: &str) -> StoreResult<User> {
+    async fn user_by_id(&self, user_id: &UserId) -> StoreResult<User> {
         self.read(|conn| {
             conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
                 .query_row([user_id], user_from_row)
@@ -83,7 +83,7 @@ impl UserStore for SqliteStore {
         .ok_or(StoreError::NotFound("user"))
     }
 
-    async fn set_plan(&self, user_id: &str, plan: Plan) -> StoreResult<()> {
+    async fn set_plan(&self, user_id: &UserId, plan: Plan) -> StoreResult<()> {
         let changed = self.write(|conn| {
             conn.prepare_cached("UPDATE users SET plan = ?1 WHERE id = ?2")?
                 .execute(params![plan.as_str(), user_id])
@@ -94,7 +94,12 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
-    async fn update_profile(&self, user_id: &str, name: &str, timezone: &str) -> StoreResult<()> {
+    async fn update_profile(
+        &self,
+        user_id: &UserId,
+        name: &str,
+        timezone: &str,
+    ) -> StoreResult<()> {
         let changed = self.write(|conn| {
             conn.prepare_cached("UPDATE users SET name = ?2, timezone = ?3 WHERE id = ?1")?
                 .execute(params![user_id, name, timezone])
@@ -144,7 +149,7 @@ impl UserStore for SqliteStore {
         })
     }
 
-    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
+    async fn password_hash(&self, user_id: &UserId) -> StoreResult<Option<String>> {
         self.read(|conn| {
             conn.prepare_cached("SELECT hash FROM user_passwords WHERE user_id = ?1")?
                 .query_row([user_id], |row| row.get(0))
@@ -152,7 +157,12 @@ impl UserStore for SqliteStore {
         })
     }
 
-    async fn set_password(&self, user_id: &str, password_hash: &str, now: i64) -> StoreResult<()> {
+    async fn set_password(
+        &self,
+        user_id: &UserId,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<()> {
         self.write(|conn| {
             conn.prepare_cached(
                 "INSERT INTO user_passwords (user_id, hash, updated_at) VALUES (?1, ?2, ?3)
