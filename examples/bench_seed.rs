@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
             scheduled_at: Some(at),
         };
         store
-            .insert_post(&user.id, &random_id("post_"), &fields, start)
+            .insert_post(&user.id, &PostId::generate(), &fields, start)
             .await?;
     }
     out.flush()?;

@@ -71,7 +71,7 @@ fn with_state(callback: &str, state: &str) -> String {
 }
 
 /// Whether `user_id` has a LinkedIn connection.
-async fn connected(app: &TestApp, user_id: &str) -> bool {
+async fn connected(app: &TestApp, user_id: &linkedgrow::domain::UserId) -> bool {
     app.store.linkedin_account(user_id).await.unwrap().is_some()
 }
 
