@@ -18,13 +18,11 @@ impl Publisher {
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let sleep = match self.tick().await {
-                Ok(()) => self.time_to_next().await,
-                Err(err) => {
-                    tracing::error!(error = %err, "the publisher could not read due posts");
-                    Duration::from_secs(1)
-                }
-            };
+            // Attempts go on in the background: a slow answer from LinkedIn must not hold up a
+            // post that comes due meanwhile.
+            let mut attempts = self.start_due().await;
+            tokio::spawn(async move { while attempts.join_next().await.is_some() {} });
+            let sleep = self.time_to_next().await;
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}
@@ -33,13 +31,28 @@ impl Publisher {
         }
     }
 
-    /// Claims every post due now and starts its attempt (at most a few at once); returns once
-    /// every claimed post's attempt has ended. Tests call it directly with the test clock.
+    /// Claims every post due now, sends them (at most a few at once) and returns once every
+    /// attempt has ended. Tests call it directly with the test clock.
     pub async fn tick(self: &Arc<Self>) -> Result<(), crate::store::StoreError> {
+        let mut attempts = self.start_due().await;
+        while attempts.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Claims every post due now and starts its attempt; the attempts still running are in the
+    /// set returned (dropping it would abort them). A database error ends the round (logged);
+    /// the attempts already started go on.
+    async fn start_due(self: &Arc<Self>) -> tokio::task::JoinSet<()> {
         let mut running = tokio::task::JoinSet::new();
         loop {
             let now = self.now_ms();
-            let due = self.store.due_post_ids(now, BATCH).await?;
+            let due = match self.store.due_post_ids(now, BATCH).await {
+                Ok(due) => due,
+                Err(err) => {
+                    tracing::error!(error = %err, "the publisher could not read due posts");
+                    break;
+                }
+            };
             if due.is_empty() {
                 break;
             }
@@ -51,12 +64,17 @@ impl Publisher {
                     .expect("the semaphore is never closed");
                 let claim = claim_id();
                 let now = self.now_ms();
-                let Some(claimed) = self
+                let claimed = match self
                     .store
                     .claim_due_post(&post_id, &claim, now, now + LEASE_MS)
-                    .await?
-                else {
-                    continue; // another publisher took it, or it changed
+                    .await
+                {
+                    Ok(Some(claimed)) => claimed,
+                    Ok(None) => continue, // another publisher took it, or it changed
+                    Err(err) => {
+                        tracing::error!(error = %err, "the publisher could not claim a post");
+                        return running;
+                    }
                 };
                 claimed_any = true;
                 let publisher = Arc::clone(self);
@@ -69,8 +87,7 @@ impl Publisher {
                 break;
             }
         }
-        while running.join_next().await.is_some() {}
-        Ok(())
+        running
     }
 
     /// How long until the next post is due (now if one already is), at most [`MAX_SLEEP`].
