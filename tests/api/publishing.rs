@@ -58,6 +58,25 @@ async fn post(app: &TestApp, key: &str, id: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// A new draft's id.
+async fn new_draft(app: &TestApp, key: &str, content: &str) -> String {
+    app.create_post(key, content).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `POST /api/v1/posts/{id}/publish`.
+async fn publish_now(app: &TestApp, key: &str, id: &str) -> reqwest::Response {
+    app.send(
+        Method::POST,
+        &format!("/api/v1/posts/{id}/publish"),
+        key,
+        None,
+    )
+    .await
+}
+
 /// Moves the clock to when the post is due and runs the publisher once.
 async fn run_due(app: &TestApp) {
     app.clock.advance(chrono::Duration::hours(1));
@@ -317,10 +336,7 @@ async fn two_publishers_on_one_database_send_each_of_twenty_due_posts_once() {
 async fn publish_now_answers_with_the_published_post_or_the_failure() {
     let fake = FakeLinkedIn::start().await;
     let (app, key, user_id) = publishing_app(&fake, true).await;
-    let draft = app.create_post(&key, "right now").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let draft = new_draft(&app, &key, "right now").await;
     let path = format!("/api/v1/posts/{draft}/publish");
     let response = app.send(Method::POST, &path, &key, None).await;
     assert_eq!(response.status(), 200);
@@ -330,68 +346,24 @@ async fn publish_now_answers_with_the_published_post_or_the_failure() {
     let again = app.send(Method::POST, &path, &key, None).await;
     assert_error(again, 409, "POST_PUBLISHED").await;
 
-    let rejected = app.create_post(&key, "right now").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let response = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/posts/{rejected}/publish"),
-            &key,
-            None,
-        )
-        .await;
+    let rejected = new_draft(&app, &key, "right now").await;
+    let response = publish_now(&app, &key, &rejected).await;
     assert_error(response, 422, "LINKEDIN_REJECTED").await;
     assert_eq!(post(&app, &key, &rejected).await["status"], "failed");
 
     fake.fail_next(1, Failure::ServerError);
-    let unavailable = app.create_post(&key, "a bad moment").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let response = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/posts/{unavailable}/publish"),
-            &key,
-            None,
-        )
-        .await;
+    let unavailable = new_draft(&app, &key, "a bad moment").await;
+    let response = publish_now(&app, &key, &unavailable).await;
     assert_error(response, 502, "LINKEDIN_UNAVAILABLE").await;
     // A failed post can be published again; LinkedIn then takes it.
-    let response = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/posts/{unavailable}/publish"),
-            &key,
-            None,
-        )
-        .await;
+    let response = publish_now(&app, &key, &unavailable).await;
     assert_eq!(response.status(), 200);
 
     app.store.delete_linkedin_account(&user_id).await.unwrap();
-    let lonely = app.create_post(&key, "no one listening").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let response = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/posts/{lonely}/publish"),
-            &key,
-            None,
-        )
-        .await;
+    let lonely = new_draft(&app, &key, "no one listening").await;
+    let response = publish_now(&app, &key, &lonely).await;
     assert_error(response, 409, "LINKEDIN_NOT_CONNECTED").await;
-    let missing = app
-        .send(
-            Method::POST,
-            "/api/v1/posts/post_0000000000000000/publish",
-            &key,
-            None,
-        )
-        .await;
+    let missing = publish_now(&app, &key, "post_0000000000000000").await;
     assert_error(missing, 404, "NOT_FOUND").await;
 }
 
@@ -425,10 +397,7 @@ async fn delete_from_linkedin_removes_the_post_there_first() {
     let (app, key, _) = publishing_app(&fake, true).await;
     let id = schedule(&app, &key, "short-lived").await;
     run_due(&app).await;
-    let plain = app.create_post(&key, "never published").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plain = new_draft(&app, &key, "never published").await;
     let response = app
         .send(
             Method::DELETE,
