@@ -90,7 +90,9 @@ impl AppState {
 /// Opens the store the URL names, applying migrations.
 pub fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     match url {
-        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        DatabaseUrl::Sqlite(path) => {
+            Ok(Arc::new(SqliteStore::open(path, api::events::payloads())?))
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod docs;
 pub mod error;
 pub mod etag;
+pub mod events;
 pub mod health;
 pub mod ideas;
 pub mod idempotency;
