@@ -1,3 +1,5 @@
 //! Standard Webhooks delivery: signatures, the private-network guard, the client, the retries.
 
+pub mod schedule;
+pub mod settings;
 pub mod signing;
