@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod server;
 pub mod store;
 pub mod web;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
