@@ -7,7 +7,8 @@
 
 use async_trait::async_trait;
 
-use crate::domain::webhook::EventFilter;
+use crate::domain::time::rfc3339;
+use crate::domain::webhook::{EventFilter, EventType};
 use crate::domain::{DeliveryId, EventId, KeyId, Scopes, UserId, WebhookId};
 
 use super::publishing::LinkedInAccount;
@@ -22,6 +23,12 @@ pub trait EventPayloads: Send + Sync {
     fn idea(&self, idea: &Idea) -> serde_json::Value;
     /// The LinkedIn connection, as the profile's `linkedin` object shows it at `now`.
     fn linkedin(&self, account: Option<&LinkedInAccount>, now: i64) -> serde_json::Value;
+}
+
+/// The body every delivery of an event sends: `{"type", "timestamp", "data"}`.
+pub fn event_body(kind: EventType, data: &serde_json::Value, now: i64) -> String {
+    serde_json::json!({ "type": kind.as_str(), "timestamp": rfc3339(now), "data": data })
+        .to_string()
 }
 
 /// A stored subscription. The secret is sealed; only the delivery worker opens it.
@@ -246,7 +253,7 @@ pub trait WebhookStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<ClaimedMessage>>;
 
-    /// When the next pending message is due (Unix ms), if any.
+    /// When the next pending message that may be sent is due (Unix ms), if any.
     async fn next_message_due_at(&self) -> StoreResult<Option<i64>>;
 
     /// Records an attempt of a held message and moves the message on (only while `claim`

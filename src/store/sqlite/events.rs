@@ -5,10 +5,9 @@ use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
 use crate::domain::post::PostStatus;
-use crate::domain::time::rfc3339;
 use crate::domain::webhook::{EventFilter, EventType};
 use crate::domain::{EventId, Scope, Scopes, UserId, WebhookId};
-use crate::store::webhooks::EventPayloads;
+use crate::store::webhooks::{event_body, EventPayloads};
 use crate::store::Post;
 
 use super::webhooks::filter_from_sql;
@@ -28,11 +27,6 @@ impl Event {
     pub(super) fn deleted(kind: EventType, id: &str) -> Self {
         Self::new(kind, json!({ "id": id }))
     }
-}
-
-/// The body every delivery of an event sends.
-pub(crate) fn event_body(kind: EventType, data: &Value, now: i64) -> String {
-    json!({ "type": kind.as_str(), "timestamp": rfc3339(now), "data": data }).to_string()
 }
 
 /// Writes `events` of `user_id` to the outbox and queues them for each enabled subscription

@@ -402,10 +402,13 @@ impl WebhookStore for SqliteStore {
     async fn next_message_due_at(&self) -> StoreResult<Option<i64>> {
         self.read(|conn| {
             conn.prepare_cached(
-                "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0)))
-                 FROM webhook_messages WHERE state = 'pending'",
+                "SELECT MIN(MAX(m.next_attempt_at, COALESCE(m.claimed_until, 0)))
+                 FROM webhook_messages m
+                 JOIN webhooks w ON w.id = m.webhook_id
+                 JOIN users u ON u.id = w.user_id
+                 WHERE m.state = 'pending' AND w.disabled = 0 AND u.plan = ?1",
             )?
-            .query_row([], |row| row.get(0))
+            .query_row([Plan::Business.as_str()], |row| row.get(0))
         })
     }
 
