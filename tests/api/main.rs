@@ -33,3 +33,4 @@ mod web_posts;
 mod web_profile;
 mod webhook_receiver;
 mod webhooks_delivery;
+mod webhooks_process;
