@@ -33,3 +33,6 @@ mod web_linkedin;
 mod web_posts;
 mod web_profile;
 mod web_webhooks;
+mod webhook_receiver;
+mod webhooks_delivery;
+mod webhooks_process;
