@@ -2,108 +2,17 @@
 //! signed test event and a resend reaching a receiver on this machine, disabling, enabling,
 //! deleting, and the refusals (no CSRF token, another account's endpoint, below Business).
 
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use linkedgrow::domain::webhook::EventFilter;
 use linkedgrow::domain::{KeyId, Plan, Scope, Scopes, WebhookId};
 use linkedgrow::store::webhooks::{NewWebhook, Webhook};
-use parking_lot::Mutex;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::web_client::{csrf_in, field_in, location, set_cookies, signed_in, WebClient};
+use crate::webhook_receiver::{Answer, Receiver};
 use linkedgrow::store::User;
 
 const PAGE: &str = "/settings/webhooks";
-
-/// One request a [`Receiver`] took.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Received {
-    /// Checks the signature with the official Standard Webhooks library, as a receiver
-    /// would (it also wants the timestamp within five minutes of the real clock).
-    pub fn verify(&self, secret: &str) {
-        standardwebhooks::Webhook::new(secret)
-            .unwrap()
-            .verify(&self.body, &self.headers)
-            .unwrap_or_else(|err| panic!("the signature does not verify: {err:?}"));
-    }
-
-    /// Checks the signature with the official library at the request's own timestamp, for
-    /// servers whose test clock is not the real one.
-    pub fn verify_at_its_timestamp(&self, secret: &str) {
-        let timestamp = self.header("webhook-timestamp").parse().unwrap();
-        let expected = standardwebhooks::Webhook::new(secret)
-            .unwrap()
-            .sign(self.header("webhook-id"), timestamp, &self.body)
-            .unwrap();
-        let signatures = self.header("webhook-signature");
-        assert!(
-            signatures.split(' ').any(|s| s == expected),
-            "{signatures} does not include {expected}"
-        );
-    }
-
-    /// The body as JSON.
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    /// A header's value.
-    pub fn header(&self, name: &str) -> &str {
-        self.headers[name].to_str().unwrap()
-    }
-}
-
-/// A webhook receiver on 127.0.0.1: keeps every request and answers with the status it is
-/// told (200 at first).
-#[derive(Clone)]
-pub struct Receiver {
-    pub url: String,
-    received: Arc<Mutex<Vec<Received>>>,
-    status: Arc<AtomicU16>,
-}
-
-impl Receiver {
-    /// Starts one on a free port.
-    pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let receiver = Self {
-            url: format!("http://{}/hooks/linkedgrow", listener.local_addr().unwrap()),
-            received: Arc::default(),
-            status: Arc::new(AtomicU16::new(200)),
-        };
-        let app = axum::Router::new()
-            .route("/hooks/linkedgrow", axum::routing::post(take))
-            .with_state(receiver.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        receiver
-    }
-
-    /// Answers the next requests with `status`.
-    pub fn answer_with(&self, status: u16) {
-        self.status.store(status, Ordering::SeqCst);
-    }
-
-    /// The requests taken so far, oldest first.
-    pub fn received(&self) -> Vec<Received> {
-        self.received.lock().clone()
-    }
-}
-
-async fn take(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> AxumStatus {
-    receiver.received.lock().push(Received { headers, body });
-    AxumStatus::from_u16(receiver.status.load(Ordering::SeqCst)).unwrap()
-}
 
 /// A server whose webhooks may reach this machine, its clock set to the real time: the
 /// official library checks a signature's timestamp against the real clock.
@@ -278,7 +187,7 @@ async fn a_new_webhook_shows_its_secret_once_and_gets_a_signed_test_event() {
     let form = [
         ("csrf", csrf.as_str()),
         ("form_id", form_id.as_str()),
-        ("url", receiver.url.as_str()),
+        ("url", receiver.url()),
         ("description", " Slack notifier "),
         ("event", "post.published"),
         ("event", "idea.converted"),
@@ -306,7 +215,7 @@ async fn a_new_webhook_shows_its_secret_once_and_gets_a_signed_test_event() {
         .webhooks;
     assert_eq!(stored.len(), 1);
     let webhook = &stored[0];
-    assert_eq!(webhook.url, receiver.url);
+    assert_eq!(webhook.url, receiver.url());
     assert_eq!(webhook.description.as_deref(), Some("Slack notifier"));
     assert_eq!(webhook.created_by_key, None);
     assert_eq!(
@@ -346,8 +255,7 @@ async fn a_new_webhook_shows_its_secret_once_and_gets_a_signed_test_event() {
     );
     let received = receiver.received();
     assert_eq!(received.len(), 1);
-    received[0].verify(&secret);
-    let event = received[0].json();
+    let event = received[0].verified(&secret);
     assert_eq!(event["type"], "webhook.test");
     assert_eq!(event["data"]["webhookId"], webhook.id.as_str());
 
@@ -369,10 +277,10 @@ async fn a_failed_delivery_is_shown_and_resent_from_the_page() {
     let app = spawn_app_for_receivers().await;
     let receiver = Receiver::start().await;
     let (web, user) = signed_in(&app, Plan::Business).await;
-    let (webhook, secret) = add(&app, &web, &user, &receiver.url, &["*"]).await;
+    let (webhook, secret) = add(&app, &web, &user, receiver.url(), &["*"]).await;
     let detail_path = format!("/settings/webhooks/{}", webhook.id);
 
-    receiver.answer_with(503);
+    receiver.answer_next([Answer::Status(503)]);
     let response = press(&web, &format!("{detail_path}/test")).await;
     let html = web.page(location(&response)).await;
     assert!(
@@ -382,7 +290,6 @@ async fn a_failed_delivery_is_shown_and_resent_from_the_page() {
     assert!(html.contains(r#"<span class="result result-failed">503</span>"#));
 
     // The receiver is back; *Resend* on that attempt sends the same event again.
-    receiver.answer_with(200);
     let resend = form_action(&html, "/resend");
     let response = press(&web, &resend).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -400,7 +307,7 @@ async fn a_failed_delivery_is_shown_and_resent_from_the_page() {
     let received = receiver.received();
     assert_eq!(received.len(), 2);
     for request in &received {
-        request.verify(&secret);
+        request.verified(&secret);
     }
     assert_eq!(
         received[0].header("webhook-id"),
@@ -428,7 +335,7 @@ async fn disable_enable_and_delete_after_confirmation() {
     let app = spawn_app_for_receivers().await;
     let receiver = Receiver::start().await;
     let (web, user) = signed_in(&app, Plan::Business).await;
-    let (webhook, _) = add(&app, &web, &user, &receiver.url, &["post.created"]).await;
+    let (webhook, _) = add(&app, &web, &user, receiver.url(), &["post.created"]).await;
     let detail_path = format!("/settings/webhooks/{}", webhook.id);
 
     let response = press(&web, &format!("{detail_path}/disable")).await;
@@ -482,7 +389,7 @@ async fn forms_without_the_csrf_token_change_nothing() {
     let app = spawn_app_for_receivers().await;
     let receiver = Receiver::start().await;
     let (web, user) = signed_in(&app, Plan::Business).await;
-    let (webhook, _) = add(&app, &web, &user, &receiver.url, &["*"]).await;
+    let (webhook, _) = add(&app, &web, &user, receiver.url(), &["*"]).await;
     press(&web, &format!("/settings/webhooks/{}/test", webhook.id)).await;
     let delivery = &app
         .store
@@ -503,7 +410,7 @@ async fn forms_without_the_csrf_token_change_nothing() {
         for csrf in [None, Some("forged-token-forged-token-forged-token-abcd")] {
             let mut form = vec![
                 ("form_id", form_id.as_str()),
-                ("url", receiver.url.as_str()),
+                ("url", receiver.url()),
                 ("event", "*"),
             ];
             form.extend(csrf.map(|token| ("csrf", token)));
@@ -539,7 +446,7 @@ async fn another_accounts_webhook_and_unknown_ids_are_not_found() {
     let app = spawn_app_for_receivers().await;
     let receiver = Receiver::start().await;
     let (owner, owner_user) = signed_in(&app, Plan::Business).await;
-    let (webhook, _) = add(&app, &owner, &owner_user, &receiver.url, &["*"]).await;
+    let (webhook, _) = add(&app, &owner, &owner_user, receiver.url(), &["*"]).await;
     press(&owner, &format!("/settings/webhooks/{}/test", webhook.id)).await;
     let (other, _) = signed_in(&app, Plan::Business).await;
     assert!(!other.page(PAGE).await.contains(webhook.id.as_str()));
@@ -575,8 +482,8 @@ async fn why_the_server_disabled_a_webhook_is_said_in_words() {
     let (web, user) = signed_in(&app, Plan::Business).await;
 
     // The receiver answers 410 Gone: the endpoint is disabled at once.
-    let (gone, _) = add(&app, &web, &user, &receiver.url, &["*"]).await;
-    receiver.answer_with(410);
+    let (gone, _) = add(&app, &web, &user, receiver.url(), &["*"]).await;
+    receiver.answer_next([Answer::Status(410)]);
     press(&web, &format!("/settings/webhooks/{}/test", gone.id)).await;
     let html = web.page(&format!("/settings/webhooks/{}", gone.id)).await;
     assert!(
@@ -587,7 +494,7 @@ async fn why_the_server_disabled_a_webhook_is_said_in_words() {
     // One made through the API by a key that is then revoked.
     let (key_id, _) = app.create_key(&user, &Scope::ALL).await;
     let key_id = KeyId::from(key_id.as_str());
-    let by_key = stored_webhook(&app, &user, &receiver.url, Some(key_id.clone())).await;
+    let by_key = stored_webhook(&app, &user, receiver.url(), Some(key_id.clone())).await;
     app.store.revoke_key(&key_id, app.now_ms()).await.unwrap();
     let html = web.page(&format!("/settings/webhooks/{}", by_key.id)).await;
     assert!(
@@ -611,7 +518,7 @@ async fn times_are_shown_in_the_users_timezone() {
         .update_profile(&user.id, &user.name, "Asia/Tokyo")
         .await
         .unwrap();
-    let (webhook, _) = add(&app, &web, &user, &receiver.url, &["*"]).await;
+    let (webhook, _) = add(&app, &web, &user, receiver.url(), &["*"]).await;
     press(&web, &format!("/settings/webhooks/{}/test", webhook.id)).await;
     // The test clock's 09:00 UTC is 18:00 in Tokyo.
     assert!(web.page(PAGE).await.contains("5 Jan 2026, 18:00"));
@@ -644,7 +551,7 @@ async fn below_business_the_page_explains_and_nothing_is_added_or_sent() {
             &[
                 ("csrf", csrf.as_str()),
                 ("form_id", &"f".repeat(43)),
-                ("url", &receiver.url),
+                ("url", receiver.url()),
                 ("event", "*"),
             ],
         )
@@ -654,7 +561,7 @@ async fn below_business_the_page_explains_and_nothing_is_added_or_sent() {
     assert!(webhooks_of(&app, &user).await.is_empty());
 
     // An endpoint kept from a Business past can be looked at, disabled and deleted, not used.
-    let kept = stored_webhook(&app, &user, &receiver.url, None).await;
+    let kept = stored_webhook(&app, &user, receiver.url(), None).await;
     let detail_path = format!("/settings/webhooks/{}", kept.id);
     let html = web.page(&detail_path).await;
     assert!(!html.contains("/test\""), "{html}");
