@@ -50,7 +50,12 @@ CREATE TABLE webhook_messages (
     updated_at       INTEGER NOT NULL,
     UNIQUE (webhook_id, event_id)
 );
-CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE state = 'pending';
+-- A webhook's queue in order, the messages it holds, and the finished ones for the purge.
+CREATE INDEX webhook_messages_queue ON webhook_messages (webhook_id, next_attempt_at, seq)
+    WHERE state = 'pending';
+CREATE INDEX webhook_messages_held ON webhook_messages (webhook_id, claimed_until)
+    WHERE state = 'pending';
+CREATE INDEX webhook_messages_done ON webhook_messages (updated_at) WHERE state <> 'pending';
 CREATE INDEX webhook_messages_by_event ON webhook_messages (event_id);
 
 -- The attempt log, shown by GET /webhooks/{id}/deliveries; kept 30 days.

@@ -356,39 +356,57 @@ impl WebhookStore for SqliteStore {
     async fn claim_due_messages(
         &self,
         lease: Lease<'_>,
+        first_delay_ms: i64,
         per_webhook: u32,
         limit: u32,
     ) -> StoreResult<Vec<ClaimedMessage>> {
         let now = lease.now;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        // Per webhook: the due, unheld messages ranked oldest first, taken while the ones
-        // already held plus the ones taken stay within `per_webhook`.
-        let due: Vec<(WebhookId, EventId)> = tx
+        // The webhooks that have a due, unheld message, with how many they hold already; then
+        // from each, its oldest due messages while it stays within `per_webhook`. Both are
+        // index seeks per webhook, whatever the size of the backlog.
+        let webhooks: Vec<(WebhookId, u32)> = tx
             .prepare_cached(
-                "WITH held AS (
-                     SELECT webhook_id, COUNT(*) AS n FROM webhook_messages
-                     WHERE state = 'pending' AND claimed_until > ?1 GROUP BY webhook_id),
-                 ranked AS (
-                     SELECT m.webhook_id, m.event_id, m.next_attempt_at, m.seq,
-                            ROW_NUMBER() OVER (PARTITION BY m.webhook_id
-                                               ORDER BY m.next_attempt_at, m.seq) AS rank
-                     FROM webhook_messages m
-                     JOIN webhooks w ON w.id = m.webhook_id
-                     JOIN users u ON u.id = w.user_id
-                     WHERE m.state = 'pending' AND m.next_attempt_at <= ?1
-                       AND (m.claimed_until IS NULL OR m.claimed_until <= ?1)
-                       AND w.disabled = 0 AND u.plan = ?2)
-                 SELECT r.webhook_id, r.event_id FROM ranked r
-                 LEFT JOIN held h ON h.webhook_id = r.webhook_id
-                 WHERE r.rank + COALESCE(h.n, 0) <= ?3
-                 ORDER BY r.next_attempt_at, r.seq LIMIT ?4",
+                "SELECT w.id, (SELECT COUNT(*) FROM webhook_messages h
+                               WHERE h.webhook_id = w.id AND h.state = 'pending'
+                                 AND h.claimed_until > ?1)
+                 FROM webhooks w JOIN users u ON u.id = w.user_id
+                 WHERE w.disabled = 0 AND u.plan = ?2 AND EXISTS (
+                     SELECT 1 FROM webhook_messages m
+                     WHERE m.webhook_id = w.id AND m.state = 'pending'
+                       AND m.next_attempt_at <= ?1
+                       AND (m.attempts > 0 OR m.next_attempt_at <= ?1 - ?3)
+                       AND (m.claimed_until IS NULL OR m.claimed_until <= ?1))
+                 ORDER BY w.seq",
             )?
             .query_map(
-                params![now, Plan::Business.as_str(), per_webhook, limit],
+                params![now, Plan::Business.as_str(), first_delay_ms],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?
             .collect::<rusqlite::Result<_>>()?;
+        let mut due: Vec<(WebhookId, EventId)> = Vec::new();
+        for (webhook_id, held) in webhooks {
+            let room = per_webhook
+                .saturating_sub(held)
+                .min(limit.saturating_sub(u32::try_from(due.len()).unwrap_or(u32::MAX)));
+            if room == 0 {
+                continue;
+            }
+            let events = tx
+                .prepare_cached(
+                    "SELECT event_id FROM webhook_messages
+                     WHERE webhook_id = ?1 AND state = 'pending'
+                       AND next_attempt_at <= ?2 AND (attempts > 0 OR next_attempt_at <= ?2 - ?4)
+                       AND (claimed_until IS NULL OR claimed_until <= ?2)
+                     ORDER BY next_attempt_at, seq LIMIT ?3",
+                )?
+                .query_map(params![webhook_id, now, room, first_delay_ms], |row| {
+                    row.get(0)
+                })?
+                .collect::<rusqlite::Result<Vec<EventId>>>()?;
+            due.extend(events.into_iter().map(|event| (webhook_id.clone(), event)));
+        }
         let mut claimed = Vec::with_capacity(due.len());
         for (webhook_id, event_id) in &due {
             if let Some(message) = claim_row(&tx, webhook_id, event_id, lease.claim, lease.until)? {
@@ -397,19 +415,6 @@ impl WebhookStore for SqliteStore {
         }
         tx.commit()?;
         Ok(claimed)
-    }
-
-    async fn next_message_due_at(&self) -> StoreResult<Option<i64>> {
-        self.read(|conn| {
-            conn.prepare_cached(
-                "SELECT MIN(MAX(m.next_attempt_at, COALESCE(m.claimed_until, 0)))
-                 FROM webhook_messages m
-                 JOIN webhooks w ON w.id = m.webhook_id
-                 JOIN users u ON u.id = w.user_id
-                 WHERE m.state = 'pending' AND w.disabled = 0 AND u.plan = ?1",
-            )?
-            .query_row([Plan::Business.as_str()], |row| row.get(0))
-        })
     }
 
     async fn record_attempt(
@@ -462,6 +467,8 @@ impl WebhookStore for SqliteStore {
             outcome.at
         ])?;
         let delivered = outcome.next == NextStep::Delivered;
+        // The webhook's row changes only when its run of failures starts or ends, or it is
+        // disabled: most attempts leave it alone.
         tx.prepare_cached(
             "UPDATE webhooks SET
                  failing_since = CASE WHEN ?2 THEN NULL ELSE COALESCE(failing_since, ?3) END,
@@ -469,7 +476,7 @@ impl WebhookStore for SqliteStore {
                  disabled_reason = COALESCE(?4, disabled_reason),
                  version = version + (?4 IS NOT NULL), updated_at = CASE WHEN ?4 IS NULL
                      THEN updated_at ELSE ?3 END
-             WHERE id = ?1",
+             WHERE id = ?1 AND (?4 IS NOT NULL OR (failing_since IS NULL) <> ?2)",
         )?
         .execute(params![
             message.webhook_id,
