@@ -31,3 +31,4 @@ mod web_keys;
 mod web_linkedin;
 mod web_posts;
 mod web_profile;
+mod webhooks_api;
