@@ -8,6 +8,7 @@ use crate::domain::{DeliveryId, WebhookId};
 use crate::store::StoreError;
 use crate::AppState;
 
+use super::super::openapi::ErrorEnvelope;
 use super::super::query::QueryParams;
 use super::views::{DeliveryList, DeliveryView};
 use super::visible_webhook;
@@ -93,7 +94,10 @@ pub async fn list_deliveries(
     responses(
         (status = 200, description = "The new attempt, with the receiver's answer.", body = DeliveryView),
         (status = 404, description = "No such webhook for the key's owner (or the key lacks a read scope of its events), or no such attempt of it."),
-        (status = 409, description = "The event is being delivered right now (`DELIVERY_IN_PROGRESS`); try again in a moment."),
+        (status = 409, description = "The event is being delivered right now (`DELIVERY_IN_PROGRESS`); try again in a moment.", body = ErrorEnvelope,
+         examples(
+            ("DELIVERY_IN_PROGRESS" = (value = json!({"error": {"code": "DELIVERY_IN_PROGRESS", "message": "this event is being delivered right now; try again in a moment"}}))),
+         )),
     ),
     security(("bearer" = []))
 )]
