@@ -102,8 +102,10 @@ impl Webhooks {
     }
 
     fn lease_ms(&self) -> i64 {
-        // Longer than any attempt can take, so a live attempt never loses its message.
-        i64::try_from(self.config.timeout_seconds).unwrap_or(300) * 1_000 + 30_000
+        // Longer than an attempt can take (the timeout, with room for a slow start), so a live
+        // attempt keeps its message; short enough that a dead worker's messages go out again
+        // soon after a restart (35 s with the default timeout).
+        i64::try_from(self.config.timeout_seconds).unwrap_or(300) * 2_000 + 5_000
     }
 
     /// Sends a `webhook.test` event to one subscription now, and answers its attempt.
