@@ -8,12 +8,12 @@
 //! webhooks need `profile:read` (they receive `linkedin.disconnected`), the scope this matrix
 //! gives a key when an operation names none; `webhooks_api.rs` checks the rule itself.
 
-use axum::http::StatusCode;
 use linkedgrow::domain::{KeyId, Plan, Scope};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app_with, TestApp};
+use crate::webhook_receiver::Receiver;
 
 /// The `/api/` operations the document describes (all but the two probes).
 const OPERATIONS: usize = 23;
@@ -109,15 +109,6 @@ fn webhook_body(sink: &str) -> Value {
     json!({ "url": sink, "events": WEBHOOK_EVENTS })
 }
 
-/// A webhook receiver that takes everything: the webhooks of this test send to it.
-async fn start_sink() -> String {
-    let router = axum::Router::new().fallback(|| async { StatusCode::NO_CONTENT });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url
-}
-
 /// One documented operation.
 struct Operation {
     method: Method,
@@ -211,18 +202,20 @@ async fn documented_operations(app: &TestApp, sink: &str) -> Vec<Operation> {
 #[tokio::test]
 async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() {
     let app = spawn_app_with(|config| config.webhooks.allow_private = true).await;
-    let sink = start_sink().await;
+    // The webhooks made here send to it.
+    let receiver = Receiver::start().await;
+    let sink = receiver.url();
     let owner = app.create_user(Plan::Business).await;
     let admin = app.create_key(&owner, &Scope::ALL).await.1;
     let other = app.create_user(Plan::Business).await;
     let other_admin = app.create_key(&other, &Scope::ALL).await.1;
-    let operations = documented_operations(&app, &sink).await;
+    let operations = documented_operations(&app, sink).await;
     assert_eq!(operations.len(), OPERATIONS, "operations under /api/");
 
     let mut theirs = Vec::new();
     for op in &operations {
         let name = op.name();
-        let id = op.resource.create(&app, &admin, &sink).await;
+        let id = op.resource.create(&app, &admin, sink).await;
         let needed: Vec<Scope> = if op.scopes.is_empty() {
             vec![Scope::ProfileRead] // any valid key will do
         } else {
@@ -258,7 +251,7 @@ async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() 
         let key = app.create_key(&owner, &needed).await.1;
         // Another user's resource: 404, exactly as a missing one.
         if op.resource != Resource::None {
-            let foreign_id = op.resource.create(&app, &other_admin, &sink).await;
+            let foreign_id = op.resource.create(&app, &other_admin, sink).await;
             let response = op
                 .call(&app, &foreign_id, Some(&key), op.body.as_ref())
                 .await;

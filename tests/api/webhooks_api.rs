@@ -2,65 +2,17 @@
 //! key may subscribe to and see, the private-address guard, and test and resend against a real
 //! receiver whose signatures the official Standard Webhooks library checks.
 
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::Router;
 use base64::Engine;
 use linkedgrow::domain::{KeyId, Plan, Scope};
-use parking_lot::Mutex;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
+use crate::webhook_receiver::{Answer, Receiver};
 
-/// A server that may send webhooks to this machine (the receivers below).
+/// A server that may send webhooks to this machine (receivers on loopback).
 async fn spawn_allowing_private() -> TestApp {
     spawn_app_with(|config| config.webhooks.allow_private = true).await
-}
-
-/// What a receiver was sent: each request's headers and body.
-type Requests = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
-
-/// A receiver on 127.0.0.1 answering with a status the test sets, recording every request.
-#[derive(Clone)]
-struct Receiver {
-    url: String,
-    status: Arc<AtomicU16>,
-    received: Requests,
-}
-
-impl Receiver {
-    async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let receiver = Self {
-            url: format!("http://{}/hook", listener.local_addr().unwrap()),
-            status: Arc::new(AtomicU16::new(200)),
-            received: Requests::default(),
-        };
-        let router = Router::new()
-            .route("/hook", post(Self::take))
-            .with_state(receiver.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        receiver
-    }
-
-    async fn take(State(receiver): State<Self>, headers: HeaderMap, body: Bytes) -> StatusCode {
-        receiver.received.lock().push((headers, body));
-        StatusCode::from_u16(receiver.status.load(Ordering::SeqCst)).unwrap()
-    }
-
-    fn answer(&self, status: u16) {
-        self.status.store(status, Ordering::SeqCst);
-    }
-
-    fn requests(&self) -> Vec<(HeaderMap, Bytes)> {
-        self.received.lock().clone()
-    }
 }
 
 /// Creates a webhook with `body` and returns the 201's JSON.
@@ -690,14 +642,6 @@ async fn urls_that_lead_off_the_public_internet_are_refused() {
     assert_eq!(kept["url"], "https://93.184.215.14/hook");
 }
 
-/// Verifies a request the receiver got with the official Standard Webhooks library.
-fn verify(secret: &str, (headers, body): &(HeaderMap, Bytes)) {
-    standardwebhooks::Webhook::new(secret)
-        .unwrap()
-        .verify(body, headers)
-        .expect("the official library verifies the delivery");
-}
-
 #[tokio::test]
 async fn a_test_event_reaches_the_receiver_signed_with_the_secret() {
     let app = spawn_allowing_private().await;
@@ -708,7 +652,7 @@ async fn a_test_event_reaches_the_receiver_signed_with_the_secret() {
     let created = create(
         &app,
         &key,
-        json!({ "url": receiver.url, "events": ["post.created"] }),
+        json!({ "url": receiver.url(), "events": ["post.created"] }),
     )
     .await;
     let id = id_of(&created);
@@ -734,19 +678,26 @@ async fn a_test_event_reaches_the_receiver_signed_with_the_secret() {
     assert!(delivery["durationMs"].is_u64());
     assert!(delivery["createdAt"].is_string());
 
-    let requests = receiver.requests();
+    let requests = receiver.received();
     assert_eq!(requests.len(), 1);
-    let (headers, body) = &requests[0];
-    assert_eq!(headers["webhook-id"], delivery["eventId"].as_str().unwrap());
-    let event: Value = serde_json::from_slice(body).unwrap();
+    let request = &requests[0];
+    assert_eq!(
+        request.header("webhook-id"),
+        delivery["eventId"].as_str().unwrap()
+    );
+    let event = request.verified(created["secret"].as_str().unwrap());
     assert_eq!(event["type"], "webhook.test");
     assert_eq!(event["data"]["webhookId"], id);
-    verify(created["secret"].as_str().unwrap(), &requests[0]);
-    let other_secret = create(&app, &key, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let other_secret = create(
+        &app,
+        &key,
+        json!({ "url": receiver.url(), "events": ["*"] }),
+    )
+    .await;
     assert!(
         standardwebhooks::Webhook::new(other_secret["secret"].as_str().unwrap())
             .unwrap()
-            .verify(body, headers)
+            .verify(request.body.as_bytes(), &request.headers)
             .is_err(),
         "another webhook's secret does not verify it"
     );
@@ -774,9 +725,14 @@ async fn a_failed_delivery_shows_and_resends_with_the_same_webhook_id() {
     let app = spawn_allowing_private().await;
     app.clock.set(chrono::Utc::now());
     let receiver = Receiver::start().await;
-    receiver.answer(500);
+    receiver.answer_always(Answer::Status(500));
     let key = app.full_key().await;
-    let created = create(&app, &key, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let created = create(
+        &app,
+        &key,
+        json!({ "url": receiver.url(), "events": ["*"] }),
+    )
+    .await;
     let base = format!("/api/v1/webhooks/{}", id_of(&created));
     let client = app.as_key(&key);
 
@@ -791,7 +747,7 @@ async fn a_failed_delivery_shows_and_resends_with_the_same_webhook_id() {
         (&json!(500), &json!(1))
     );
 
-    receiver.answer(204);
+    receiver.answer_always(Answer::Status(204));
     app.clock.advance(chrono::Duration::seconds(2));
     let resent = client
         .send(
@@ -810,12 +766,15 @@ async fn a_failed_delivery_shows_and_resends_with_the_same_webhook_id() {
     );
     assert_eq!(resent["type"], "webhook.test");
 
-    let requests = receiver.requests();
+    let requests = receiver.received();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[0].0["webhook-id"], requests[1].0["webhook-id"]);
-    assert_eq!(requests[0].1, requests[1].1, "the same body");
+    assert_eq!(
+        requests[0].header("webhook-id"),
+        requests[1].header("webhook-id")
+    );
+    assert_eq!(requests[0].body, requests[1].body, "the same body");
     for request in &requests {
-        verify(created["secret"].as_str().unwrap(), request);
+        request.verified(created["secret"].as_str().unwrap());
     }
 
     // Newest first, paged.
@@ -842,7 +801,12 @@ async fn a_failed_delivery_shows_and_resends_with_the_same_webhook_id() {
     assert_error(bad, 400, "INVALID_PARAMETER").await;
 
     // An attempt of another webhook, or none at all: 404.
-    let other = create(&app, &key, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let other = create(
+        &app,
+        &key,
+        json!({ "url": receiver.url(), "events": ["*"] }),
+    )
+    .await;
     let foreign = format!(
         "/api/v1/webhooks/{}/deliveries/{}/resend",
         id_of(&other),
@@ -862,7 +826,7 @@ async fn a_failed_delivery_shows_and_resends_with_the_same_webhook_id() {
         "NOT_FOUND",
     )
     .await;
-    assert_eq!(receiver.requests().len(), 2, "nothing more was sent");
+    assert_eq!(receiver.received().len(), 2, "nothing more was sent");
 }
 
 #[tokio::test]
@@ -916,7 +880,7 @@ async fn a_retried_create_replays_the_webhook_and_its_secret_sealed_at_rest() {
     app.clock.set(chrono::Utc::now());
     let receiver = Receiver::start().await;
     let key = app.full_key().await;
-    let body = json!({ "url": receiver.url, "events": ["*"] });
+    let body = json!({ "url": receiver.url(), "events": ["*"] });
 
     let first = post_idempotent(&app, "/api/v1/webhooks", &key, "create-1", Some(&body)).await;
     assert_eq!(first.status(), 201);
@@ -983,7 +947,7 @@ async fn a_retried_create_replays_the_webhook_and_its_secret_sealed_at_rest() {
     let resent = resent.bytes().await.unwrap();
     let replayed = post_idempotent(&app, &resend_path, &key, "resend-1", None).await;
     assert_eq!(replayed.bytes().await.unwrap(), resent);
-    assert_eq!(receiver.requests().len(), 2, "one test, one resend");
+    assert_eq!(receiver.received().len(), 2, "one test, one resend");
     // Those answers hold no secret, so they are stored as they are.
     let plain: i64 = conn
         .query_row(
