@@ -93,6 +93,7 @@ pub struct WebhookView {
     /// The event types it receives, or `["*"]`.
     #[schema(value_type = Vec<String>)]
     pub events: Vec<&'static str>,
+    /// The note given with it; `null` when none.
     pub description: Option<String>,
     /// Whether deliveries are stopped.
     pub disabled: bool,
