@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod posts;
 pub mod publishing;
 pub mod query;
+pub mod webhooks;
 
 use axum::handler::Handler;
 use axum::routing::{get, post, MethodRouter};
@@ -55,6 +56,25 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/ideas/{id}/convert",
             idempotent_post(&state, ideas::convert_idea),
         )
+        .route(
+            "/webhooks",
+            get(webhooks::list_webhooks).merge(idempotent_post(&state, webhooks::create_webhook)),
+        )
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_webhook)
+                .put(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
+        )
+        .route(
+            "/webhooks/{id}/test",
+            idempotent_post(&state, webhooks::test_webhook),
+        )
+        .route("/webhooks/{id}/deliveries", get(webhooks::list_deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{deliveryId}/resend",
+            idempotent_post(&state, webhooks::resend_delivery),
+        )
         .route("/analytics", get(analytics::account_analytics))
         .route("/profile", get(account::profile))
         .route("/keys/current", get(account::current_key))
@@ -68,14 +88,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
 }
 
 /// `POST` to `handler` behind the `Idempotency-Key` layer. Only the creates take the header, so
-/// only they pass through it: a read does not pay for a layer that would let it through untouched.
+/// only they pass through it: a read does not pay for a layer that would let it through
+/// untouched, and a method the path does not have is 405 whatever headers it carries (the layer
+/// wraps the handler, not the path's "method not allowed" answer).
 fn idempotent_post<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    post(handler).layer(axum::middleware::from_fn_with_state(
+    post(handler.layer(axum::middleware::from_fn_with_state(
         state.clone(),
         idempotency::idempotency,
-    ))
+    )))
 }

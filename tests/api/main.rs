@@ -34,5 +34,6 @@ mod web_posts;
 mod web_profile;
 mod web_webhooks;
 mod webhook_receiver;
+mod webhooks_api;
 mod webhooks_delivery;
 mod webhooks_process;
