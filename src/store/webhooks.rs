@@ -137,6 +137,8 @@ pub struct ClaimedMessage {
     pub failing_since: Option<i64>,
     /// The worker's claim: only its holder records the outcome.
     pub claim: String,
+    /// The message's place in the queue, by which the store finds it again.
+    pub message_seq: i64,
 }
 
 impl std::fmt::Debug for ClaimedMessage {
