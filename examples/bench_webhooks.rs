@@ -78,6 +78,9 @@ struct Args {
     /// What to measure.
     #[arg(long, value_enum)]
     mode: Mode,
+    /// Subscribed endpoints.
+    #[arg(long, default_value_t = 3)]
+    endpoints: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -247,7 +250,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let delivering = args.mode == Mode::Delivering;
     let mut ids = Vec::new();
-    for path in ["a", "b", "c"] {
+    for n in 0..args.endpoints {
+        let path = format!("e{n}");
         let id = WebhookId::generate();
         let (_, sealed) = sealer.new_secret(&id);
         store
@@ -289,7 +293,7 @@ async fn main() -> anyhow::Result<()> {
         let elapsed = start.elapsed().as_secs_f64();
         if enabled {
             on = (on.0 + created, on.1 + elapsed);
-            expected += 3 * created;
+            expected += args.endpoints * created;
             if delivering {
                 drain_time += drained(&counts, expected).await?;
             }
@@ -305,7 +309,8 @@ async fn main() -> anyhow::Result<()> {
     };
     println!("POST /api/v1/posts without webhooks:                      {rate_off:8.0} req/s");
     println!(
-        "POST /api/v1/posts, 3 endpoints, events {what:>17}: {rate_on:8.0} req/s  ratio {:.3}",
+        "POST /api/v1/posts, {} endpoints, events {what:>17}: {rate_on:8.0} req/s  ratio {:.3}",
+        args.endpoints,
         rate_on / rate_off
     );
     if !delivering {
@@ -318,7 +323,7 @@ async fn main() -> anyhow::Result<()> {
 
     // 2. A backlog of 1,000 events to one endpoint.
     set_enabled(store.as_ref(), &user, &ids[1..], false).await?;
-    let before = counts.of("a");
+    let before = counts.of("e0");
     let start = Instant::now();
     load.run(
         args.connections,
@@ -327,11 +332,11 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let created_in = start.elapsed();
-    while counts.of("a") < before + args.events {
+    while counts.of("e0") < before + args.events {
         if start.elapsed() > Duration::from_secs(300) {
             bail!(
                 "only {} of {} events arrived",
-                counts.of("a") - before,
+                counts.of("e0") - before,
                 args.events
             );
         }
