@@ -26,23 +26,30 @@ CREATE INDEX webhooks_by_user ON webhooks (user_id, seq);
 CREATE INDEX webhooks_by_key ON webhooks (created_by_key) WHERE created_by_key IS NOT NULL;
 
 -- The outbox: one row per event, written in the transaction of the change it describes, only
--- when some subscription wants it. `body` is the exact JSON every delivery sends. A change that
--- emits events pays for every page it dirties, so these tables carry as few indexes as the
--- queries need: the events are one b-tree (no rowid), the queue's rows are found by `seq`.
+-- when some subscription wants it; `seq` is commit order. `body` is the exact JSON every delivery
+-- sends. A change pays for every page it dirties, so this is one b-tree with no index: the
+-- worker's dispatch reads it in order (`webhook_dispatch` keeps how far) and fans each event out
+-- into the queue.
 CREATE TABLE webhook_events (
-    id          TEXT PRIMARY KEY,
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL,
     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     type        TEXT NOT NULL,
     body        TEXT NOT NULL,
     created_at  INTEGER NOT NULL
-) WITHOUT ROWID;
+);
+CREATE TABLE webhook_dispatch (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    last_event  INTEGER NOT NULL
+);
+INSERT INTO webhook_dispatch (id, last_event) VALUES (1, 0);
 
 -- The queue: one row per (event, subscription). `claim`/`claimed_until` is a lease: a worker
 -- that dies leaves the message due again once the lease runs out.
 CREATE TABLE webhook_messages (
     seq              INTEGER PRIMARY KEY,
     webhook_id       TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
-    event_id         TEXT NOT NULL,
+    event_seq        INTEGER NOT NULL,
     state            TEXT NOT NULL DEFAULT 'pending'
                      CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts         INTEGER NOT NULL DEFAULT 0,

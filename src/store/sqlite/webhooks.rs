@@ -78,7 +78,7 @@ fn delivery_from_row(row: &Row) -> rusqlite::Result<Delivery> {
 
 /// The columns of a claimed message, selected from `webhook_messages m` joined with its
 /// event `e` and webhook `w`.
-const CLAIMED_COLUMNS: &str = "m.webhook_id, m.event_id, e.type, e.body, m.attempts + 1, w.url, \
+const CLAIMED_COLUMNS: &str = "m.webhook_id, e.id, e.type, e.body, m.attempts + 1, w.url, \
      w.secret, w.user_id, w.failing_since, m.claim, m.seq";
 
 fn claimed_from_row(row: &Row) -> rusqlite::Result<ClaimedMessage> {
@@ -122,7 +122,7 @@ fn claim_row(
     .execute(params![seq, claim, lease_until])?;
     conn.prepare_cached(&format!(
         "SELECT {CLAIMED_COLUMNS} FROM webhook_messages m
-         JOIN webhook_events e ON e.id = m.event_id
+         JOIN webhook_events e ON e.seq = m.event_seq
          JOIN webhooks w ON w.id = m.webhook_id
          WHERE m.seq = ?1"
     ))?
@@ -291,19 +291,10 @@ impl WebhookStore for SqliteStore {
         if find_webhook(&tx, user_id, webhook_id)?.is_none() {
             return Err(StoreError::NotFound("webhook"));
         }
-        tx.prepare_cached(
-            "INSERT INTO webhook_events (id, user_id, type, body, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            event_id,
-            user_id,
-            EventType::WebhookTest.as_str(),
-            body,
-            now
-        ])?;
-        events::queue(&tx, webhook_id, event_id, now)?;
-        let claimed = claim_row(&tx, tx.last_insert_rowid(), lease.claim, lease.until)?
+        let event_seq =
+            events::insert_event(&tx, event_id, user_id, EventType::WebhookTest, body, now)?;
+        let seq = events::queue(&tx, webhook_id, event_seq, now)?;
+        let claimed = claim_row(&tx, seq, lease.claim, lease.until)?
             .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         tx.commit()?;
         Ok(claimed)
@@ -363,6 +354,7 @@ impl WebhookStore for SqliteStore {
         let now = lease.now;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
+        events::dispatch(&tx)?;
         // The webhooks that have a due, unheld message, with how many they hold already; then
         // from each, its oldest due messages while it stays within `per_webhook`. Both are
         // index seeks per webhook, whatever the size of the backlog.
@@ -537,8 +529,10 @@ impl WebhookStore for SqliteStore {
             // index once, not per event).
             gone += tx
                 .prepare_cached(
-                    "DELETE FROM webhook_events WHERE created_at < ?1 AND id NOT IN
-                       (SELECT event_id FROM webhook_messages WHERE state = 'pending')",
+                    "DELETE FROM webhook_events WHERE created_at < ?1
+                       AND seq <= (SELECT last_event FROM webhook_dispatch)
+                       AND seq NOT IN
+                         (SELECT event_seq FROM webhook_messages WHERE state = 'pending')",
                 )?
                 .execute([before])?;
             tx.commit()?;
