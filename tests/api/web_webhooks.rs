@@ -220,7 +220,8 @@ async fn a_new_webhook_shows_its_secret_once_and_gets_a_signed_test_event() {
     assert_eq!(webhook.created_by_key, None);
     assert_eq!(
         webhook.read_scopes.names(),
-        ["posts:read", "ideas:read", "profile:read"]
+        ["posts:read", "ideas:read"],
+        "a key sees it when it may read the events chosen"
     );
     assert_eq!(webhook.events.names(), ["post.published", "idea.converted"]);
     assert!(!webhook.disabled);

@@ -229,15 +229,18 @@ pub async fn create_webhook(
     }
     let id = WebhookId::generate();
     let (secret, secret_sealed) = app.webhooks.new_secret(&id);
+    // Made by its owner, not by a key: revoking keys leaves it alone, and it may carry every
+    // event the owner can read. A key sees it when it may read the events chosen, as if that
+    // key had made it.
+    let owner_reads: Scopes = EVENT_SCOPES.into_iter().collect();
+    let read_scopes = events.read_scopes(owner_reads).unwrap_or(owner_reads);
     let new = NewWebhook {
         id,
         user_id: current.user.id.clone(),
-        // Made by its owner, not by a key: revoking keys leaves it alone, and it may carry
-        // every event the owner can read.
         created_by_key: None,
         url: url.to_string(),
         events,
-        read_scopes: EVENT_SCOPES.into_iter().collect(),
+        read_scopes,
         description,
         secret_sealed,
     };
