@@ -11,7 +11,7 @@ use linkedgrow::admin::{self, KeyView};
 use linkedgrow::clock::{Clock, SystemClock};
 use linkedgrow::config::{Config, DatabaseArgs, DatabaseUrl};
 use linkedgrow::domain::{KeyId, Plan, Scope, Scopes};
-use linkedgrow::store::Store;
+use linkedgrow::store::{Store, StoreError};
 use linkedgrow::AppState;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
@@ -317,11 +317,21 @@ async fn keys(store: &dyn Store, command: KeysCommand, now: i64) -> anyhow::Resu
         }
         KeysCommand::Revoke { id } => {
             let id = KeyId::from(id);
-            let key = store
-                .revoke_key(&id, now)
-                .await
-                .with_context(|| format!("no API key with the id {id}"))?;
-            println!("revoked {} ({})", key.id, key.name);
+            let key = match store.revoke_key(&id, now).await {
+                Ok(key) => key,
+                Err(StoreError::NotFound(_)) => anyhow::bail!("no API key with id {id}"),
+                Err(err) => return Err(err.into()),
+            };
+            // Revoking keeps the first revocation's time, so an earlier one shows here.
+            match key.revoked_at {
+                Some(at) if at != now => println!(
+                    "{} ({}) was already revoked on {}; nothing changed",
+                    key.id,
+                    key.name,
+                    linkedgrow::domain::time::rfc3339(at)
+                ),
+                _ => println!("revoked {} ({})", key.id, key.name),
+            }
         }
     }
     Ok(())

@@ -522,3 +522,54 @@ async fn each_request_has_a_log_line_with_its_request_id() {
         );
     }
 }
+
+/// Lines of `output`'s standard error, blank ones left out.
+fn stderr_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn revoking_says_what_happened() {
+    let app = spawn_app().await;
+    let db = app.database_url();
+    let user = app.create_user(Plan::Business).await;
+    let (id, _) = app
+        .create_key(&user, &[linkedgrow::domain::Scope::PostsRead])
+        .await;
+
+    let first = stdout(&linkedgrow(&db, &["keys", "revoke", &id]));
+    assert_eq!(first, format!("revoked {id} (test key)\n"));
+    let revoked_at = app
+        .store
+        .key_by_id(&id.as_str().into())
+        .await
+        .unwrap()
+        .revoked_at
+        .unwrap();
+    // Again: nothing to do, said plainly with the first revocation's time, and still a success.
+    let again = stdout(&linkedgrow(&db, &["keys", "revoke", &id]));
+    assert_eq!(
+        again,
+        format!(
+            "{id} (test key) was already revoked on {}; nothing changed\n",
+            linkedgrow::domain::time::rfc3339(revoked_at)
+        )
+    );
+    // An unknown id: one line, said once.
+    let output = linkedgrow(&db, &["keys", "revoke", "key_nope"]);
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr_lines(&output),
+        ["error: no API key with id key_nope"]
+    );
+    let ghost = email("ghost");
+    let output = linkedgrow(&db, &["keys", "list", "--email", &ghost]);
+    assert_eq!(
+        stderr_lines(&output),
+        [format!("error: no user with the email {ghost}")]
+    );
+}
