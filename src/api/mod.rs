@@ -10,6 +10,7 @@ pub mod etag;
 pub mod health;
 pub mod ideas;
 pub mod idempotency;
+pub mod json_body;
 pub mod middleware;
 pub mod openapi;
 pub mod posts;

@@ -36,7 +36,7 @@ pub(super) fn examples_for(status: &str) -> Vec<(&'static str, &'static str)> {
     match status {
         "400" => vec![
             ("INVALID_CONTENT", "Post content cannot be empty"),
-            ("INVALID_BODY", "invalid request body: unknown field `scheduled_at`, expected one of `content`, `status`, `scheduledAt`"),
+            ("INVALID_BODY", "invalid request body: unknown field `scheduled_at`; allowed: `content`, `status`, `scheduledAt`"),
             ("MALFORMED_JSON", "the request body is not valid JSON"),
             ("INVALID_PARAMETER", "limit must be an integer from 1 to 100, got \"0\""),
         ],
