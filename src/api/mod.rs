@@ -71,14 +71,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
 }
 
 /// `POST` to `handler` behind the `Idempotency-Key` layer. Only the creates take the header, so
-/// only they pass through it: a read does not pay for a layer that would let it through untouched.
+/// only they pass through it: a read does not pay for a layer that would let it through
+/// untouched, and a method the path does not have is 405 whatever headers it carries (the layer
+/// wraps the handler, not the path's "method not allowed" answer).
 fn idempotent_post<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    post(handler).layer(axum::middleware::from_fn_with_state(
+    post(handler.layer(axum::middleware::from_fn_with_state(
         state.clone(),
         idempotency::idempotency,
-    ))
+    )))
 }
