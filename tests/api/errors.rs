@@ -222,3 +222,32 @@ async fn a_method_a_path_lacks_is_405_even_with_an_idempotency_key() {
         assert_error(response, 405, "METHOD_NOT_ALLOWED").await;
     }
 }
+
+#[tokio::test]
+async fn pages_redirects_and_the_reference_are_not_cached() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &'static str| client.get(app.url(path)).send();
+    // The first-run page, then (with a user) the redirect to sign in.
+    let setup = get("/").await.unwrap();
+    assert_eq!(setup.status(), 200);
+    assert_eq!(setup.headers()["cache-control"], "no-store");
+    app.create_user(linkedgrow::domain::Plan::Business).await;
+    for (path, status) in [
+        ("/", 303),
+        ("/settings", 303),
+        ("/docs", 303),
+        ("/docs/", 200),
+    ] {
+        let response = get(path).await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    // The reference's script and the API's answers are not pages.
+    let script = get("/docs/swagger-ui-bundle.js").await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(!script.headers().contains_key("cache-control"));
+}
