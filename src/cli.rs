@@ -181,7 +181,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     linkedgrow::server::raise_open_files_limit();
     let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;
-    // The publisher and the analytics sync stop with the server.
+    // The publisher, the analytics sync and webhook delivery stop with the server.
     let (stop, stopped) = tokio::sync::watch::channel(());
     let when_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
         let _ = rx.changed().await;
@@ -189,8 +189,9 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(state.publisher.clone().run(when_stopped(stopped.clone())));
     tokio::spawn(state.publisher.clone().run_analytics(
         std::time::Duration::from_secs(config.publishing.analytics_sync_seconds.max(60)),
-        when_stopped(stopped),
+        when_stopped(stopped.clone()),
     ));
+    tokio::spawn(state.webhooks.clone().run(when_stopped(stopped)));
     let listener = linkedgrow::server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;

@@ -128,6 +128,9 @@ pub struct Config {
     /// How long clients may take and how many may be connected.
     #[command(flatten)]
     pub connections: ConnectionLimits,
+    /// Webhook delivery: the retry schedule, the receivers' timeout, private addresses.
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::settings::WebhookConfig,
 }
 
 /// How long a client may take over each part of a request, how many clients may be connected at
@@ -244,6 +247,8 @@ mod tests {
             (60, 1_000)
         );
         assert!(!config.trust_proxy);
+        assert_eq!(config.webhooks.retry_schedule.attempts(), 8);
+        assert!(!config.webhooks.allow_private);
         assert_eq!(config.database, database);
     }
 

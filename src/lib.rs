@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod server;
 pub mod store;
 pub mod web;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub connections: ConnectionLimits,
     /// Sends posts to LinkedIn; its loops run only where `serve` starts them.
     pub publisher: Arc<publisher::Publisher>,
+    /// Delivers webhook events; its loop runs only where `serve` starts it.
+    pub webhooks: Arc<webhooks::Webhooks>,
 }
 
 impl AppState {
@@ -70,8 +73,15 @@ impl AppState {
             .server_secret(web::form_tokens::SECRET_NAME, &fresh, now)
             .await
             .context("cannot read the server secret from the database")?;
+        let webhooks = webhooks::Webhooks::new(
+            store.clone(),
+            clock.clone(),
+            publisher.key().clone(),
+            &config.webhooks,
+        );
         Ok(Self {
             publisher,
+            webhooks,
             store,
             clock,
             limiter: Arc::new(InProcessLimiter::new(
@@ -90,7 +100,9 @@ impl AppState {
 /// Opens the store the URL names, applying migrations.
 pub fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     match url {
-        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        DatabaseUrl::Sqlite(path) => {
+            Ok(Arc::new(SqliteStore::open(path, api::events::payloads())?))
+        }
     }
 }
 

@@ -314,7 +314,12 @@ pub async fn delete_idea(
         None
     };
     app.store
-        .delete_idea(&key.user_id, &id, version)
+        .delete_idea(
+            &key.user_id,
+            &id,
+            version,
+            app.clock.now().timestamp_millis(),
+        )
         .await
         .map_err(|err| stale_if_conditional(err, &if_match))?;
     Ok(AppJson(Deleted { id, deleted: true }))

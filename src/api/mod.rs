@@ -8,6 +8,7 @@ pub mod conditional;
 pub mod docs;
 pub mod error;
 pub mod etag;
+pub mod events;
 pub mod health;
 pub mod ideas;
 pub mod idempotency;

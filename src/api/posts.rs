@@ -386,7 +386,12 @@ pub async fn delete_post(
         None
     };
     app.store
-        .delete_post(&key.user_id, &id, version)
+        .delete_post(
+            &key.user_id,
+            &id,
+            version,
+            app.clock.now().timestamp_millis(),
+        )
         .await
         .map_err(|err| stale_if_conditional(err, &if_match))?;
     Ok(AppJson(Deleted {

@@ -104,7 +104,10 @@ pub async fn run(database: DatabaseUrl, args: LinkedInArgs) -> anyhow::Result<()
         }
         LinkedInCommand::Disconnect { email } => {
             let user = admin::find_user(store.as_ref(), &email).await?;
-            if store.delete_linkedin_account(&user.id).await? {
+            if store
+                .delete_linkedin_account(&user.id, clock.now().timestamp_millis())
+                .await?
+            {
                 println!(
                     "disconnected LinkedIn for {}; the token is deleted",
                     user.email

@@ -111,6 +111,22 @@ id_type!(
     "key_"
 );
 
+id_type!(
+    /// A webhook subscription's id (`wh_…`).
+    WebhookId,
+    "wh_"
+);
+id_type!(
+    /// An event's id (`msg_…`): the `webhook-id` header, the same on every retry.
+    EventId,
+    "msg_"
+);
+id_type!(
+    /// One delivery attempt's id (`dlv_…`).
+    DeliveryId,
+    "dlv_"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

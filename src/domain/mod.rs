@@ -7,8 +7,9 @@ pub mod plan;
 pub mod post;
 pub mod scope;
 pub mod time;
+pub mod webhook;
 
-pub use ids::{KeyId, PostId, UserId};
+pub use ids::{DeliveryId, EventId, KeyId, PostId, UserId, WebhookId};
 pub use plan::Plan;
 pub use scope::{Scope, Scopes};
 

@@ -114,6 +114,11 @@ impl Publisher {
         }))
     }
 
+    /// The key that seals secrets at rest (LinkedIn tokens, webhook secrets).
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
     /// Whether members can be connected through the web app (client id and secret set).
     pub fn oauth_configured(&self) -> bool {
         self.oauth_configured

@@ -68,6 +68,7 @@ pub trait IdeaStore: Send + Sync {
         user_id: &UserId,
         id: &str,
         version: Option<i64>,
+        now: i64,
     ) -> StoreResult<()>;
 
     /// In one transaction: creates the draft post `post_id` with `post` and links the idea to

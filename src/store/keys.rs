@@ -60,6 +60,6 @@ pub trait KeyStore: Send + Sync {
     /// One key by id.
     async fn key_by_id(&self, key_id: &KeyId) -> StoreResult<KeyRecord>;
 
-    /// Revokes a key (revoking twice keeps the first time).
+    /// Revokes a key (revoking twice keeps the first time) and disables the webhooks it created.
     async fn revoke_key(&self, key_id: &KeyId, now: i64) -> StoreResult<KeyRecord>;
 }

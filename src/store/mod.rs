@@ -17,6 +17,7 @@ mod secrets;
 mod sessions;
 pub mod sqlite;
 mod users;
+pub mod webhooks;
 
 use async_trait::async_trait;
 
@@ -58,6 +59,7 @@ pub trait Store:
     + SessionStore
     + SecretStore
     + publishing::PublishingStore
+    + webhooks::WebhookStore
     + Send
     + Sync
 {

@@ -71,6 +71,7 @@ pub trait PostStore: Send + Sync {
         user_id: &UserId,
         id: &PostId,
         version: Option<i64>,
+        now: i64,
     ) -> StoreResult<()>;
 
     /// Marks a post published at `now` (the publisher's step; clients cannot do it).

@@ -83,7 +83,7 @@ pub trait PublishingStore: Send + Sync {
     /// Users with a connected member, for the analytics sync.
     async fn linkedin_account_users(&self) -> StoreResult<Vec<UserId>>;
     /// Forgets the user's member and token; whether there was one.
-    async fn delete_linkedin_account(&self, user_id: &UserId) -> StoreResult<bool>;
+    async fn delete_linkedin_account(&self, user_id: &UserId, now: i64) -> StoreResult<bool>;
     /// Marks the connection as refused by LinkedIn, until the member reconnects.
     async fn mark_needs_reconnect(&self, user_id: &UserId, now: i64) -> StoreResult<()>;
 

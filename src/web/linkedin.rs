@@ -203,7 +203,10 @@ pub async fn disconnect(
     WebForm(form): WebForm<CsrfForm>,
 ) -> Result<Response, WebError> {
     current.check_csrf(&form.csrf)?;
-    app.store.delete_linkedin_account(&current.user.id).await?;
+    let now = app.clock.now().timestamp_millis();
+    app.store
+        .delete_linkedin_account(&current.user.id, now)
+        .await?;
     Ok(Redirect::to("/settings/linkedin?disconnected=1").into_response())
 }
 

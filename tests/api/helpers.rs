@@ -31,6 +31,8 @@ pub struct TestApp {
     pub web: linkedgrow::web::WebState,
     /// The publisher; its loops do not run in tests, which call `tick` with the test clock.
     pub publisher: Arc<linkedgrow::publisher::Publisher>,
+    /// Webhook delivery; its loop runs only in tests that start it (`start_webhook_delivery`).
+    pub webhooks: Arc<linkedgrow::webhooks::Webhooks>,
     pub db_path: PathBuf,
     pub dir: TempDir,
 }
@@ -78,6 +80,7 @@ async fn spawn(configure: impl FnOnce(&mut Config, &str)) -> TestApp {
     let store = state.store.clone();
     let web = state.web.clone();
     let publisher = state.publisher.clone();
+    let webhooks = state.webhooks.clone();
     tokio::spawn(linkedgrow::serve(listener, state, std::future::pending()));
     TestApp {
         address,
@@ -86,6 +89,7 @@ async fn spawn(configure: impl FnOnce(&mut Config, &str)) -> TestApp {
         store,
         web,
         publisher,
+        webhooks,
         db_path,
         dir,
     }

@@ -32,3 +32,6 @@ mod web_keys;
 mod web_linkedin;
 mod web_posts;
 mod web_profile;
+mod webhook_receiver;
+mod webhooks_delivery;
+mod webhooks_process;

@@ -359,7 +359,10 @@ async fn publish_now_answers_with_the_published_post_or_the_failure() {
     let response = publish_now(&app, &key, &unavailable).await;
     assert_eq!(response.status(), 200);
 
-    app.store.delete_linkedin_account(&user_id).await.unwrap();
+    app.store
+        .delete_linkedin_account(&user_id, app.now_ms())
+        .await
+        .unwrap();
     let lonely = new_draft(&app, &key, "no one listening").await;
     let response = publish_now(&app, &key, &lonely).await;
     assert_error(response, 409, "LINKEDIN_NOT_CONNECTED").await;

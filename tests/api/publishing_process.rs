@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::linkedin_fake::{FakeLinkedIn, ALL_SCOPES};
 
 /// `linkedgrow` with `args`, pointed at the database and the stand-in.
-fn command(db: &str, fake: &FakeLinkedIn, args: &[&str]) -> Command {
+pub(crate) fn command(db: &str, fake: &FakeLinkedIn, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_linkedgrow"));
     command
         .args(args)
@@ -21,7 +21,7 @@ fn command(db: &str, fake: &FakeLinkedIn, args: &[&str]) -> Command {
     command
 }
 
-fn run(db: &str, fake: &FakeLinkedIn, args: &[&str]) -> String {
+pub(crate) fn run(db: &str, fake: &FakeLinkedIn, args: &[&str]) -> String {
     let output: Output = command(db, fake, args).output().unwrap();
     assert!(
         output.status.success(),
@@ -33,6 +33,16 @@ fn run(db: &str, fake: &FakeLinkedIn, args: &[&str]) -> String {
 
 /// `serve` on an ephemeral port with its log in `log`; the process and its address.
 fn serve(db: &str, fake: &FakeLinkedIn, log: &std::path::Path) -> (Child, String) {
+    serve_with(db, fake, log, &[])
+}
+
+/// `serve` as [`serve`] does, with more environment variables.
+pub(crate) fn serve_with(
+    db: &str,
+    fake: &FakeLinkedIn,
+    log: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, String) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -47,6 +57,7 @@ fn serve(db: &str, fake: &FakeLinkedIn, log: &std::path::Path) -> (Child, String
         "100000",
     ];
     let mut child = command(db, fake, &args)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(log)

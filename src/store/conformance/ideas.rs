@@ -55,7 +55,7 @@ pub async fn ideas_are_paged_filtered_by_tag_and_kept_per_owner(db: &dyn TestDat
         &store.get_idea(&eve.id, "idea_0").await,
         "idea"
     ));
-    let theirs = store.delete_idea(&eve.id, "idea_0", None).await;
+    let theirs = store.delete_idea(&eve.id, "idea_0", None, NOW).await;
     assert!(is_not_found(&theirs, "idea"), "{theirs:?}");
     let theirs = store
         .update_idea(&eve.id, "idea_0", 1, &idea_fields("x", &[]), NOW)
@@ -87,11 +87,11 @@ pub async fn idea_changes_are_optimistic(db: &dyn TestDatabase) {
         .await;
     assert!(is_conflict(&stale), "{stale:?}");
     let stale = store
-        .delete_idea(&ada.id, &idea.id, Some(idea.version))
+        .delete_idea(&ada.id, &idea.id, Some(idea.version), NOW)
         .await;
     assert!(is_conflict(&stale), "{stale:?}");
     store
-        .delete_idea(&ada.id, &idea.id, Some(updated.version))
+        .delete_idea(&ada.id, &idea.id, Some(updated.version), NOW)
         .await
         .unwrap();
     assert!(is_not_found(
@@ -194,7 +194,7 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
 
     // Deleting the post unlinks the idea.
     store
-        .delete_post(&ada.id, &PostId::from("post_c"), None)
+        .delete_post(&ada.id, &PostId::from("post_c"), None, NOW)
         .await
         .unwrap();
     let unlinked = store.get_idea(&ada.id, &idea.id).await.unwrap();

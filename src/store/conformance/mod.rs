@@ -9,6 +9,7 @@ mod keys;
 mod posts;
 mod publishing;
 mod records;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use chrono::NaiveDate;
 use crate::domain::analytics::Metrics;
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::{PostFields, PostStatus};
-use crate::domain::{KeyId, Plan, PostId, Scope, UserId};
+use crate::domain::{KeyId, Plan, PostId, Scope, Scopes, UserId};
 use crate::store::{
     IdempotencyBegin, NewKey, SessionRecord, Store, StoreError, StoredResponse, User,
 };
@@ -57,6 +58,12 @@ macro_rules! conformance_tests {
             publishing_now_claims_only_the_owners_unpublished_posts,
             linkedin_accounts_and_oauth_states_are_kept_per_user,
             synced_figures_replace_the_earlier_ones,
+            every_change_emits_its_events_in_its_own_transaction,
+            subscriptions_get_only_the_events_they_asked_for,
+            due_messages_are_held_by_one_worker_and_bounded_per_webhook,
+            attempts_move_a_message_on_and_are_listed_newest_first,
+            webhooks_are_seen_by_scope_and_stop_with_their_key_or_plan,
+            linkedin_events_are_sent_once_per_change,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {
@@ -77,6 +84,7 @@ pub use keys::*;
 pub use posts::*;
 pub use publishing::*;
 pub use records::*;
+pub use webhooks::*;
 
 /// 2026-01-05T09:00:00Z.
 pub(super) const NOW: i64 = 1_767_603_600_000;

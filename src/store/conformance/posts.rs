@@ -97,7 +97,7 @@ pub async fn post_lists_filter_by_status_and_count_the_filter(db: &dyn TestDatab
     );
     assert_eq!(ids(None).await.1, 3);
     store
-        .delete_post(&ada.id, &PostId::from("post_s1"), None)
+        .delete_post(&ada.id, &PostId::from("post_s1"), None, NOW)
         .await
         .unwrap();
     assert_eq!(ids(Some(PostStatus::Scheduled)).await, (vec![], 0));
@@ -122,10 +122,10 @@ pub async fn posts_of_another_user_are_missing_to_them(db: &dyn TestDatabase) {
         .update_post(&eve.id, &post.id, post.version, &draft("theirs"), NOW)
         .await;
     assert!(is_not_found(&update, "post"), "{update:?}");
-    let delete = store.delete_post(&eve.id, &post.id, None).await;
+    let delete = store.delete_post(&eve.id, &post.id, None, NOW).await;
     assert!(is_not_found(&delete, "post"), "{delete:?}");
     let delete = store
-        .delete_post(&eve.id, &post.id, Some(post.version))
+        .delete_post(&eve.id, &post.id, Some(post.version), NOW)
         .await;
     assert!(is_not_found(&delete, "post"), "{delete:?}");
     let publish = store.mark_published(&eve.id, &post.id, NOW).await;
@@ -154,7 +154,7 @@ pub async fn post_changes_are_optimistic(db: &dyn TestDatabase) {
         .await;
     assert!(is_conflict(&stale), "{stale:?}");
     let stale = store
-        .delete_post(&ada.id, &post.id, Some(post.version))
+        .delete_post(&ada.id, &post.id, Some(post.version), NOW)
         .await;
     assert!(is_conflict(&stale), "{stale:?}");
     let missing = store
@@ -181,13 +181,13 @@ pub async fn post_changes_are_optimistic(db: &dyn TestDatabase) {
         "a published post cannot change: {frozen:?}"
     );
     store
-        .delete_post(&ada.id, &post.id, Some(published.version))
+        .delete_post(&ada.id, &post.id, Some(published.version), NOW)
         .await
         .unwrap();
     assert!(is_not_found(
         &store.get_post(&ada.id, &post.id).await,
         "post"
     ));
-    let gone = store.delete_post(&ada.id, &post.id, None).await;
+    let gone = store.delete_post(&ada.id, &post.id, None, NOW).await;
     assert!(is_not_found(&gone, "post"), "{gone:?}");
 }

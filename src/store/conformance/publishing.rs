@@ -241,8 +241,8 @@ pub async fn linkedin_accounts_and_oauth_states_are_kept_per_user(db: &dyn TestD
             .unwrap()
             .needs_reconnect
     );
-    assert!(store.delete_linkedin_account(&ada.id).await.unwrap());
-    assert!(!store.delete_linkedin_account(&ada.id).await.unwrap());
+    assert!(store.delete_linkedin_account(&ada.id, NOW).await.unwrap());
+    assert!(!store.delete_linkedin_account(&ada.id, NOW).await.unwrap());
 
     store
         .save_oauth_state("h1", "session", &ada.id, NOW + 600_000)

@@ -8,9 +8,11 @@ use crate::domain::post::PostFields;
 use crate::domain::{PostId, UserId};
 use crate::store::{Idea, IdeaPage, IdeaStore, Post, StoreError, StoreResult};
 
+use super::events::{self, Event};
 use super::posts::insert_post_row;
 use super::rows::{missing_or_changed, write_returning};
 use super::SqliteStore;
+use crate::domain::webhook::EventType;
 
 const IDEA_COLUMNS: &str = "id, content, notes, tags, post_id, created_at, updated_at, version";
 
@@ -59,8 +61,9 @@ impl IdeaStore for SqliteStore {
         now: i64,
     ) -> StoreResult<Idea> {
         self.write(|conn| {
-            write_returning(
-                conn,
+            let tx = conn.transaction()?;
+            let idea = write_returning(
+                &tx,
                 &format!(
                     "INSERT INTO ideas (id, user_id, content, notes, tags, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
@@ -76,7 +79,11 @@ impl IdeaStore for SqliteStore {
                 ],
                 idea_from_row,
             )?
-            .ok_or(rusqlite::Error::QueryReturnedNoRows)
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            let event = Event::new(EventType::IdeaCreated, self.payloads.idea(&idea));
+            events::emit(&tx, user_id, &[event], now)?;
+            tx.commit()?;
+            Ok(idea)
         })
     }
 
@@ -120,9 +127,10 @@ impl IdeaStore for SqliteStore {
         fields: &IdeaFields,
         now: i64,
     ) -> StoreResult<Idea> {
-        let conn = self.writer.lock();
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
         let updated = write_returning(
-            &conn,
+            &tx,
             &format!(
                 "UPDATE ideas SET content = ?4, notes = ?5, tags = ?6, updated_at = ?7,
                     version = version + 1
@@ -140,7 +148,13 @@ impl IdeaStore for SqliteStore {
             ],
             idea_from_row,
         )?;
-        updated.ok_or_else(|| missing_or_changed(&conn, "ideas", "idea", user_id, id))
+        let Some(idea) = updated else {
+            return Err(missing_or_changed(&tx, "ideas", "idea", user_id, id));
+        };
+        let event = Event::new(EventType::IdeaUpdated, self.payloads.idea(&idea));
+        events::emit(&tx, user_id, &[event], now)?;
+        tx.commit()?;
+        Ok(idea)
     }
 
     async fn delete_idea(
@@ -148,16 +162,25 @@ impl IdeaStore for SqliteStore {
         user_id: &UserId,
         id: &str,
         version: Option<i64>,
+        now: i64,
     ) -> StoreResult<()> {
-        let conn = self.writer.lock();
-        let deleted = conn
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let deleted = tx
             .prepare_cached(
                 "DELETE FROM ideas WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
             )?
             .execute(params![user_id, id, version])?;
         if deleted == 0 {
-            return Err(missing_or_changed(&conn, "ideas", "idea", user_id, id));
+            return Err(missing_or_changed(&tx, "ideas", "idea", user_id, id));
         }
+        events::emit(
+            &tx,
+            user_id,
+            &[Event::deleted(EventType::IdeaDeleted, id)],
+            now,
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -194,6 +217,12 @@ impl IdeaStore for SqliteStore {
                 None => StoreError::NotFound("idea"),
             });
         };
+        let mut converted = vec![Event::new(
+            EventType::IdeaConverted,
+            self.payloads.idea(&idea),
+        )];
+        converted.extend(events::post_changed(&*self.payloads, None, &created));
+        events::emit(&tx, user_id, &converted, now)?;
         tx.commit()?;
         Ok((idea, created))
     }

@@ -114,15 +114,25 @@ impl KeyStore for SqliteStore {
 
     async fn revoke_key(&self, key_id: &KeyId, now: i64) -> StoreResult<KeyRecord> {
         self.write(|conn| {
-            write_returning(
-                conn,
+            let tx = conn.transaction()?;
+            let key = write_returning(
+                &tx,
                 &format!(
                     "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1
                      RETURNING {KEY_COLUMNS}"
                 ),
                 params![key_id, now],
                 key_from_row,
-            )
+            )?;
+            // A dead integration must not keep receiving data: its webhooks stop with it.
+            tx.prepare_cached(
+                "UPDATE webhooks SET disabled = 1, disabled_reason = 'key_revoked',
+                     updated_at = ?2, version = version + 1
+                 WHERE created_by_key = ?1 AND disabled = 0",
+            )?
+            .execute(params![key_id, now])?;
+            tx.commit()?;
+            Ok(key)
         })?
         .ok_or(StoreError::NotFound("API key"))
     }

@@ -6,6 +6,7 @@
 //! reach the operating system before the call returns, so an acknowledged write survives the
 //! server being killed (SIGKILL); only a power loss can drop the last commits before a checkpoint.
 
+mod events;
 mod ideas;
 mod idempotency;
 mod keys;
@@ -16,8 +17,10 @@ mod rows;
 mod secrets;
 mod sessions;
 mod users;
+mod webhooks;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -25,6 +28,7 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
+use crate::store::webhooks::EventPayloads;
 use crate::store::{Store, StoreError, StoreResult};
 
 /// Readers kept open for reuse; more are opened under load and the extra ones closed.
@@ -35,6 +39,8 @@ pub struct SqliteStore {
     path: std::path::PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// How events render the records they carry (the API's shapes).
+    payloads: Arc<dyn EventPayloads>,
 }
 
 fn migrations() -> Migrations<'static> {
@@ -50,6 +56,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0005_publishing.sql"
         )),
+        M::up(include_str!("../../../migrations/sqlite/0006_webhooks.sql")),
     ])
 }
 
@@ -68,8 +75,9 @@ fn open_connection(path: &Path) -> anyhow::Result<Connection> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and applies the embedded migrations.
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
+    /// Opens (creating if needed) the database at `path` and applies the embedded migrations;
+    /// the events its changes emit describe records with `payloads`.
+    pub fn open(path: &Path, payloads: Arc<dyn EventPayloads>) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the directory {}", dir.display()))?;
@@ -95,6 +103,7 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            payloads,
         })
     }
 
@@ -152,7 +161,10 @@ mod tests {
         fn new() -> Self {
             let dir = tempfile::tempdir().expect("a temporary directory");
             let path = dir.path().join("conformance.db");
-            let store = Arc::new(SqliteStore::open(&path).expect("the database opens"));
+            let store = Arc::new(
+                SqliteStore::open(&path, crate::api::events::payloads())
+                    .expect("the database opens"),
+            );
             Self {
                 _dir: dir,
                 path,
@@ -167,7 +179,10 @@ mod tests {
         }
 
         fn second_handle(&self) -> Arc<dyn Store> {
-            Arc::new(SqliteStore::open(&self.path).expect("the database opens again"))
+            Arc::new(
+                SqliteStore::open(&self.path, crate::api::events::payloads())
+                    .expect("the database opens again"),
+            )
         }
     }
 

@@ -7,8 +7,10 @@ use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::{PostId, UserId};
 use crate::store::{Post, PostPage, PostStore, StoreError, StoreResult};
 
+use super::events::{self, Event};
 use super::rows::{missing_or_changed, write_returning};
 use super::SqliteStore;
+use crate::domain::webhook::EventType;
 use crate::store::publishing::Failure;
 
 pub(super) const POST_COLUMNS: &str = "id, content, status, scheduled_at, published_at, \
@@ -91,7 +93,14 @@ impl PostStore for SqliteStore {
         fields: &PostFields,
         now: i64,
     ) -> StoreResult<Post> {
-        self.write(|conn| insert_post_row(conn, user_id, id, fields, now))
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let post = insert_post_row(&tx, user_id, id, fields, now)?;
+            let events = events::post_changed(&*self.payloads, None, &post);
+            events::emit(&tx, user_id, &events, now)?;
+            tx.commit()?;
+            Ok(post)
+        })
     }
 
     async fn get_post(&self, user_id: &UserId, id: &PostId) -> StoreResult<Post> {
@@ -140,9 +149,11 @@ impl PostStore for SqliteStore {
         fields: &PostFields,
         now: i64,
     ) -> StoreResult<Post> {
-        let conn = self.writer.lock();
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let before = find_post(&tx, user_id, id)?;
         let updated = write_returning(
-            &conn,
+            &tx,
             &format!(
                 "UPDATE posts SET content = ?4, status = ?5, scheduled_at = ?6,
                     updated_at = ?7, version = version + 1,
@@ -165,7 +176,19 @@ impl PostStore for SqliteStore {
             ],
             post_from_row,
         )?;
-        updated.ok_or_else(|| missing_or_changed(&conn, "posts", "post", user_id, id.as_str()))
+        let Some(post) = updated else {
+            return Err(missing_or_changed(
+                &tx,
+                "posts",
+                "post",
+                user_id,
+                id.as_str(),
+            ));
+        };
+        let events = events::post_changed(&*self.payloads, before.as_ref(), &post);
+        events::emit(&tx, user_id, &events, now)?;
+        tx.commit()?;
+        Ok(post)
     }
 
     async fn delete_post(
@@ -173,29 +196,36 @@ impl PostStore for SqliteStore {
         user_id: &UserId,
         id: &PostId,
         version: Option<i64>,
+        now: i64,
     ) -> StoreResult<()> {
-        let conn = self.writer.lock();
-        let deleted = conn
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let deleted = tx
             .prepare_cached(
                 "DELETE FROM posts WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
             )?
             .execute(params![user_id, id, version])?;
         if deleted == 0 {
             return Err(missing_or_changed(
-                &conn,
+                &tx,
                 "posts",
                 "post",
                 user_id,
                 id.as_str(),
             ));
         }
+        let event = Event::deleted(EventType::PostDeleted, id.as_str());
+        events::emit(&tx, user_id, &[event], now)?;
+        tx.commit()?;
         Ok(())
     }
 
     async fn mark_published(&self, user_id: &UserId, id: &PostId, now: i64) -> StoreResult<Post> {
         self.write(|conn| {
-            write_returning(
-                conn,
+            let tx = conn.transaction()?;
+            let before = find_post(&tx, user_id, id)?;
+            let post = write_returning(
+                &tx,
                 &format!(
                     "UPDATE posts SET status = 'published', scheduled_at = NULL, published_at = ?3,
                         updated_at = ?3, version = version + 1
@@ -204,7 +234,13 @@ impl PostStore for SqliteStore {
                 ),
                 params![user_id, id, now],
                 post_from_row,
-            )
+            )?;
+            if let Some(post) = &post {
+                let events = events::post_changed(&*self.payloads, before.as_ref(), post);
+                events::emit(&tx, user_id, &events, now)?;
+            }
+            tx.commit()?;
+            Ok(post)
         })?
         .ok_or(StoreError::NotFound("post"))
     }

@@ -3,21 +3,23 @@
 //! one sees its row change.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::events::{self, Event};
 use super::metrics::day_to_sql;
 use super::posts::{post_from_row, POST_COLUMNS};
 use super::rows::write_returning;
 use super::SqliteStore;
 use crate::domain::analytics::Metrics;
+use crate::domain::webhook::EventType;
 use crate::domain::{PostId, UserId};
 use crate::store::publishing::{ClaimNow, ClaimedPost, Failure, LinkedInAccount, PublishingStore};
 use crate::store::{Post, StoreError, StoreResult};
 
-const ACCOUNT_COLUMNS: &str = "user_id, member_sub, member_name, picture_url, token, \
+pub(super) const ACCOUNT_COLUMNS: &str = "user_id, member_sub, member_name, picture_url, token, \
      token_expires_at, scopes, needs_reconnect, connected_at, updated_at";
 
-fn account_from_row(row: &Row) -> rusqlite::Result<LinkedInAccount> {
+pub(super) fn account_from_row(row: &Row) -> rusqlite::Result<LinkedInAccount> {
     Ok(LinkedInAccount {
         user_id: row.get(0)?,
         member_sub: row.get(1)?,
@@ -42,6 +44,35 @@ fn claimed_from_row(row: &Row) -> rusqlite::Result<ClaimedPost> {
         in_doubt: row.get(base + 1)?,
         retry_since: row.get(base + 2)?,
     })
+}
+
+/// A post and its owner, by id alone (the publisher's claims carry no user).
+fn post_by_id(conn: &Connection, post_id: &PostId) -> rusqlite::Result<Option<(UserId, Post)>> {
+    conn.prepare_cached(&format!(
+        "SELECT {POST_COLUMNS}, user_id FROM posts WHERE id = ?1"
+    ))?
+    .query_row([post_id], |row| {
+        let post = post_from_row(row)?;
+        Ok((row.get(POST_COLUMNS.split(',').count())?, post))
+    })
+    .optional()
+}
+
+impl SqliteStore {
+    /// Emits the events of the publisher's change of a post, when it happened.
+    fn emit_post_change(
+        &self,
+        conn: &Connection,
+        before: Option<(UserId, Post)>,
+        after: Option<&Post>,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        let (Some((user_id, before)), Some(after)) = (before, after) else {
+            return Ok(());
+        };
+        let events = events::post_changed(&*self.payloads, Some(&before), after);
+        events::emit(conn, &user_id, &events, now)
+    }
 }
 
 #[async_trait]
@@ -86,21 +117,43 @@ impl PublishingStore for SqliteStore {
         })
     }
 
-    async fn delete_linkedin_account(&self, user_id: &UserId) -> StoreResult<bool> {
+    async fn delete_linkedin_account(&self, user_id: &UserId, now: i64) -> StoreResult<bool> {
         let n = self.write(|conn| {
-            conn.prepare_cached("DELETE FROM linkedin_accounts WHERE user_id = ?1")?
-                .execute([user_id])
+            let tx = conn.transaction()?;
+            let n = tx
+                .prepare_cached("DELETE FROM linkedin_accounts WHERE user_id = ?1")?
+                .execute([user_id])?;
+            if n > 0 {
+                let data = self.payloads.linkedin(None, now);
+                let event = Event::new(EventType::LinkedInDisconnected, data);
+                events::emit(&tx, user_id, &[event], now)?;
+            }
+            tx.commit()?;
+            Ok(n)
         })?;
         Ok(n > 0)
     }
 
     async fn mark_needs_reconnect(&self, user_id: &UserId, now: i64) -> StoreResult<()> {
         self.write(|conn| {
-            conn.prepare_cached(
-                "UPDATE linkedin_accounts SET needs_reconnect = 1, updated_at = ?2
-                 WHERE user_id = ?1",
-            )?
-            .execute(params![user_id, now])
+            let tx = conn.transaction()?;
+            // Only the first refusal is news: the connection is lost until the member reconnects.
+            let refused = write_returning(
+                &tx,
+                &format!(
+                    "UPDATE linkedin_accounts SET needs_reconnect = 1, updated_at = ?2
+                     WHERE user_id = ?1 AND needs_reconnect = 0
+                     RETURNING {ACCOUNT_COLUMNS}"
+                ),
+                params![user_id, now],
+                account_from_row,
+            )?;
+            if let Some(account) = refused {
+                let data = self.payloads.linkedin(Some(&account), now);
+                let event = Event::new(EventType::LinkedInDisconnected, data);
+                events::emit(&tx, user_id, &[event], now)?;
+            }
+            tx.commit()
         })?;
         Ok(())
     }
@@ -257,8 +310,10 @@ impl PublishingStore for SqliteStore {
         at: i64,
     ) -> StoreResult<Option<Post>> {
         self.write(|conn| {
-            write_returning(
-                conn,
+            let tx = conn.transaction()?;
+            let before = post_by_id(&tx, post_id)?;
+            let after = write_returning(
+                &tx,
                 &format!(
                     "UPDATE posts SET status = 'published', published_at = ?4, linkedin_urn = ?3,
                          scheduled_at = NULL,
@@ -269,7 +324,10 @@ impl PublishingStore for SqliteStore {
                 ),
                 params![post_id, claim, urn, at],
                 post_from_row,
-            )
+            )?;
+            self.emit_post_change(&tx, before, after.as_ref(), at)?;
+            tx.commit()?;
+            Ok(after)
         })
     }
 
@@ -280,8 +338,10 @@ impl PublishingStore for SqliteStore {
         failure: &Failure,
     ) -> StoreResult<Option<Post>> {
         self.write(|conn| {
-            write_returning(
-                conn,
+            let tx = conn.transaction()?;
+            let before = post_by_id(&tx, post_id)?;
+            let after = write_returning(
+                &tx,
                 &format!(
                     "UPDATE posts SET status = 'failed', failure_code = ?3, failure_message = ?4,
                          scheduled_at = NULL,
@@ -292,7 +352,10 @@ impl PublishingStore for SqliteStore {
                 ),
                 params![post_id, claim, failure.code, failure.message, failure.at],
                 post_from_row,
-            )
+            )?;
+            self.emit_post_change(&tx, before, after.as_ref(), failure.at)?;
+            tx.commit()?;
+            Ok(after)
         })
     }
 

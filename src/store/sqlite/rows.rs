@@ -3,7 +3,7 @@
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, Params, Row, ToSql};
 
-use crate::domain::{KeyId, Plan, PostId, UserId};
+use crate::domain::{DeliveryId, EventId, KeyId, Plan, PostId, UserId, WebhookId};
 use crate::store::StoreError;
 
 /// The typed ids are stored as their text, so they bind and read like strings.
@@ -23,7 +23,7 @@ macro_rules! id_sql {
     )*};
 }
 
-id_sql!(UserId, PostId, KeyId);
+id_sql!(UserId, PostId, KeyId, WebhookId, EventId, DeliveryId);
 
 /// A stored plan name.
 pub(super) fn plan_from_sql(s: &str) -> rusqlite::Result<Plan> {

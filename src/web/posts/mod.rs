@@ -375,6 +375,9 @@ pub async fn delete_post(
     WebForm(form): WebForm<DeleteForm>,
 ) -> Result<Response, WebError> {
     current.check_csrf(&form.csrf)?;
-    app.store.delete_post(&current.user.id, &id, None).await?;
+    let now = app.clock.now().timestamp_millis();
+    app.store
+        .delete_post(&current.user.id, &id, None, now)
+        .await?;
     Ok(Redirect::to("/posts?deleted=1").into_response())
 }

@@ -1,0 +1,72 @@
+-- Webhooks: subscriptions, the outbox of events, the queue of deliveries and their attempts.
+
+-- A subscription. `events` is '*' or a comma-separated list of event types; the three `reads_*`
+-- columns are the read scopes a key needs to see and manage it (and, for '*', the kinds of
+-- events it receives). The secret is sealed with the server's key, never stored in the clear.
+CREATE TABLE webhooks (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT NOT NULL UNIQUE,
+    user_id          TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_by_key   TEXT REFERENCES api_keys(id) ON DELETE SET NULL,
+    url              TEXT NOT NULL,
+    events           TEXT NOT NULL,
+    reads_posts      INTEGER NOT NULL,
+    reads_ideas      INTEGER NOT NULL,
+    reads_profile    INTEGER NOT NULL,
+    description      TEXT,
+    secret           TEXT NOT NULL,
+    disabled         INTEGER NOT NULL DEFAULT 0,
+    disabled_reason  TEXT,
+    failing_since    INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    version          INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX webhooks_by_user ON webhooks (user_id, seq);
+CREATE INDEX webhooks_by_key ON webhooks (created_by_key) WHERE created_by_key IS NOT NULL;
+
+-- The outbox: one row per event, written in the transaction of the change it describes, only
+-- when some subscription wants it. `body` is the exact JSON every delivery sends.
+CREATE TABLE webhook_events (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    type        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+-- The queue: one row per (event, subscription). `claim`/`claimed_until` is a lease: a worker
+-- that dies leaves the message due again once the lease runs out.
+CREATE TABLE webhook_messages (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id       TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event_id         TEXT NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+    state            TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    claim            TEXT,
+    claimed_until    INTEGER,
+    updated_at       INTEGER NOT NULL,
+    UNIQUE (webhook_id, event_id)
+);
+CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_messages_by_event ON webhook_messages (event_id);
+
+-- The attempt log, shown by GET /webhooks/{id}/deliveries; kept 30 days.
+CREATE TABLE webhook_deliveries (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    webhook_id   TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event_id     TEXT NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+    attempt      INTEGER NOT NULL,
+    status_code  INTEGER,
+    error        TEXT,
+    duration_ms  INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (created_at);
+
+-- linkedin.token_expiring is sent once per token: the expiry it was sent for.
+ALTER TABLE linkedin_accounts ADD COLUMN expiry_warned_for INTEGER;

@@ -1,0 +1,569 @@
+//! Webhooks in SQLite. Claims are leases on queue rows, taken inside the one writer's
+//! transaction, so two workers (or two processes) never hold the same message at once.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::domain::webhook::{EventFilter, EventType};
+use crate::domain::{DeliveryId, EventId, Plan, Scope, Scopes, UserId, WebhookId};
+use crate::store::webhooks::{
+    AttemptOutcome, ClaimedMessage, Delivery, DeliveryPage, Lease, NewWebhook, NextStep, Webhook,
+    WebhookChange, WebhookPage, WebhookStore,
+};
+use crate::store::{StoreError, StoreResult};
+
+use super::events::{self, read_scopes_from_sql, Event};
+use super::rows::{missing_or_changed, write_returning};
+use super::SqliteStore;
+
+const WEBHOOK_COLUMNS: &str = "id, user_id, created_by_key, url, events, reads_posts, \
+     reads_ideas, reads_profile, description, secret, disabled, disabled_reason, failing_since, \
+     created_at, updated_at, version";
+
+/// The stored `events` column: `*` or comma-separated names.
+pub(super) fn filter_from_sql(text: &str) -> rusqlite::Result<EventFilter> {
+    if text == "*" {
+        return Ok(EventFilter::All);
+    }
+    text.split(',')
+        .map(|name| {
+            EventType::parse(name).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    4,
+                    rusqlite::types::Type::Text,
+                    format!("unknown event type {name:?}").into(),
+                )
+            })
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map(EventFilter::Only)
+}
+
+fn filter_to_sql(filter: &EventFilter) -> String {
+    filter.names().join(",")
+}
+
+fn webhook_from_row(row: &Row) -> rusqlite::Result<Webhook> {
+    Ok(Webhook {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        created_by_key: row.get(2)?,
+        url: row.get(3)?,
+        events: filter_from_sql(&row.get::<_, String>(4)?)?,
+        read_scopes: read_scopes_from_sql(row.get(5)?, row.get(6)?, row.get(7)?),
+        description: row.get(8)?,
+        secret_sealed: row.get(9)?,
+        disabled: row.get(10)?,
+        disabled_reason: row.get(11)?,
+        failing_since: row.get(12)?,
+        created_at: row.get(13)?,
+        updated_at: row.get(14)?,
+        version: row.get(15)?,
+    })
+}
+
+fn delivery_from_row(row: &Row) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        id: row.get(0)?,
+        webhook_id: row.get(1)?,
+        event_id: row.get(2)?,
+        event_type: row.get(3)?,
+        attempt: row.get(4)?,
+        status_code: row.get(5)?,
+        error: row.get(6)?,
+        duration_ms: row.get::<_, i64>(7)?.try_into().unwrap_or(0),
+        created_at: row.get(8)?,
+    })
+}
+
+/// The columns of a claimed message, selected from `webhook_messages m` joined with its
+/// event `e` and webhook `w`.
+const CLAIMED_COLUMNS: &str = "m.webhook_id, m.event_id, e.type, e.body, m.attempts + 1, w.url, \
+     w.secret, w.user_id, w.failing_since, m.claim";
+
+fn claimed_from_row(row: &Row) -> rusqlite::Result<ClaimedMessage> {
+    Ok(ClaimedMessage {
+        webhook_id: row.get(0)?,
+        event_id: row.get(1)?,
+        event_type: row.get(2)?,
+        body: row.get(3)?,
+        attempt: row.get(4)?,
+        url: row.get(5)?,
+        secret_sealed: row.get(6)?,
+        user_id: row.get(7)?,
+        failing_since: row.get(8)?,
+        claim: row.get(9)?,
+    })
+}
+
+fn find_webhook(
+    conn: &Connection,
+    user_id: &UserId,
+    id: &WebhookId,
+) -> rusqlite::Result<Option<Webhook>> {
+    conn.prepare_cached(&format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![user_id, id], webhook_from_row)
+    .optional()
+}
+
+/// Holds one queue row for `claim` and reads it back with its event and webhook.
+fn claim_row(
+    conn: &Connection,
+    webhook_id: &WebhookId,
+    event_id: &EventId,
+    claim: &str,
+    lease_until: i64,
+) -> rusqlite::Result<Option<ClaimedMessage>> {
+    conn.prepare_cached(
+        "UPDATE webhook_messages SET claim = ?3, claimed_until = ?4
+         WHERE webhook_id = ?1 AND event_id = ?2",
+    )?
+    .execute(params![webhook_id, event_id, claim, lease_until])?;
+    conn.prepare_cached(&format!(
+        "SELECT {CLAIMED_COLUMNS} FROM webhook_messages m
+         JOIN webhook_events e ON e.id = m.event_id
+         JOIN webhooks w ON w.id = m.webhook_id
+         WHERE m.webhook_id = ?1 AND m.event_id = ?2"
+    ))?
+    .query_row(params![webhook_id, event_id], claimed_from_row)
+    .optional()
+}
+
+fn page_total(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<u64> {
+    let total: i64 = conn
+        .prepare_cached(sql)?
+        .query_row(params, |row| row.get(0))?;
+    Ok(total.max(0).unsigned_abs())
+}
+
+#[async_trait]
+impl WebhookStore for SqliteStore {
+    async fn insert_webhook(&self, new: &NewWebhook, now: i64) -> StoreResult<Webhook> {
+        self.write(|conn| {
+            write_returning(
+                conn,
+                &format!(
+                    "INSERT INTO webhooks (id, user_id, created_by_key, url, events, reads_posts,
+                         reads_ideas, reads_profile, description, secret, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                     RETURNING {WEBHOOK_COLUMNS}"
+                ),
+                params![
+                    new.id,
+                    new.user_id,
+                    new.created_by_key,
+                    new.url,
+                    filter_to_sql(&new.events),
+                    new.read_scopes.contains(Scope::PostsRead),
+                    new.read_scopes.contains(Scope::IdeasRead),
+                    new.read_scopes.contains(Scope::ProfileRead),
+                    new.description,
+                    new.secret_sealed,
+                    now
+                ],
+                webhook_from_row,
+            )?
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)
+        })
+    }
+
+    async fn get_webhook(&self, user_id: &UserId, id: &WebhookId) -> StoreResult<Webhook> {
+        self.read(|conn| find_webhook(conn, user_id, id))?
+            .ok_or(StoreError::NotFound("webhook"))
+    }
+
+    async fn list_webhooks(
+        &self,
+        user_id: &UserId,
+        visible_to: Scopes,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<WebhookPage> {
+        // A key sees a webhook when it holds every read scope the webhook needs.
+        const VISIBLE: &str = "user_id = ?1 AND (reads_posts = 0 OR ?2) AND (reads_ideas = 0 OR ?3)
+                 AND (reads_profile = 0 OR ?4)";
+        let flags = [
+            visible_to.contains(Scope::PostsRead),
+            visible_to.contains(Scope::IdeasRead),
+            visible_to.contains(Scope::ProfileRead),
+        ];
+        self.read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let webhooks = tx
+                .prepare_cached(&format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE {VISIBLE}
+                     ORDER BY seq DESC LIMIT ?5 OFFSET ?6"
+                ))?
+                .query_map(
+                    params![user_id, flags[0], flags[1], flags[2], limit, offset],
+                    webhook_from_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total = page_total(
+                &tx,
+                &format!("SELECT COUNT(*) FROM webhooks WHERE {VISIBLE}"),
+                params![user_id, flags[0], flags[1], flags[2]],
+            )?;
+            tx.commit()?;
+            Ok(WebhookPage { webhooks, total })
+        })
+    }
+
+    async fn update_webhook(
+        &self,
+        user_id: &UserId,
+        id: &WebhookId,
+        version: i64,
+        change: &WebhookChange,
+        now: i64,
+    ) -> StoreResult<Webhook> {
+        let conn = self.writer.lock();
+        let updated = write_returning(
+            &conn,
+            &format!(
+                "UPDATE webhooks SET url = ?4, events = ?5, reads_posts = ?6, reads_ideas = ?7,
+                    reads_profile = ?8, description = ?9, disabled = ?10,
+                    disabled_reason = CASE WHEN ?10 THEN COALESCE(disabled_reason, 'owner') END,
+                    failing_since = CASE WHEN ?10 THEN failing_since END,
+                    updated_at = ?11, version = version + 1
+                 WHERE user_id = ?1 AND id = ?2 AND version = ?3
+                 RETURNING {WEBHOOK_COLUMNS}"
+            ),
+            params![
+                user_id,
+                id,
+                version,
+                change.url,
+                filter_to_sql(&change.events),
+                change.read_scopes.contains(Scope::PostsRead),
+                change.read_scopes.contains(Scope::IdeasRead),
+                change.read_scopes.contains(Scope::ProfileRead),
+                change.description,
+                change.disabled,
+                now
+            ],
+            webhook_from_row,
+        )?;
+        updated
+            .ok_or_else(|| missing_or_changed(&conn, "webhooks", "webhook", user_id, id.as_str()))
+    }
+
+    async fn delete_webhook(
+        &self,
+        user_id: &UserId,
+        id: &WebhookId,
+        version: Option<i64>,
+    ) -> StoreResult<()> {
+        let conn = self.writer.lock();
+        let deleted = conn
+            .prepare_cached(
+                "DELETE FROM webhooks WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
+            )?
+            .execute(params![user_id, id, version])?;
+        if deleted == 0 {
+            return Err(missing_or_changed(
+                &conn,
+                "webhooks",
+                "webhook",
+                user_id,
+                id.as_str(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn queue_test_event(
+        &self,
+        user_id: &UserId,
+        webhook_id: &WebhookId,
+        event_id: &EventId,
+        body: &str,
+        lease: Lease<'_>,
+    ) -> StoreResult<ClaimedMessage> {
+        let now = lease.now;
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        if find_webhook(&tx, user_id, webhook_id)?.is_none() {
+            return Err(StoreError::NotFound("webhook"));
+        }
+        tx.prepare_cached(
+            "INSERT INTO webhook_events (id, user_id, type, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            event_id,
+            user_id,
+            EventType::WebhookTest.as_str(),
+            body,
+            now
+        ])?;
+        events::queue(&tx, webhook_id, event_id, now)?;
+        let claimed = claim_row(&tx, webhook_id, event_id, lease.claim, lease.until)?
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    async fn claim_for_resend(
+        &self,
+        user_id: &UserId,
+        webhook_id: &WebhookId,
+        delivery_id: &DeliveryId,
+        lease: Lease<'_>,
+    ) -> StoreResult<ClaimedMessage> {
+        let now = lease.now;
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let event_id: Option<EventId> = tx
+            .prepare_cached(
+                "SELECT d.event_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                 WHERE d.id = ?1 AND d.webhook_id = ?2 AND w.user_id = ?3",
+            )?
+            .query_row(params![delivery_id, webhook_id, user_id], |row| row.get(0))
+            .optional()?;
+        let Some(event_id) = event_id else {
+            return Err(StoreError::NotFound("delivery"));
+        };
+        let held: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM webhook_messages WHERE webhook_id = ?1
+                   AND event_id = ?2 AND claimed_until > ?3)",
+            )?
+            .query_row(params![webhook_id, event_id, now], |row| row.get(0))?;
+        if held {
+            return Err(StoreError::Conflict(
+                "this event is being delivered right now; try again in a moment".into(),
+            ));
+        }
+        // Pending again: if this attempt fails, the retry schedule takes over from here.
+        tx.prepare_cached(
+            "UPDATE webhook_messages SET state = 'pending', next_attempt_at = ?3, updated_at = ?3
+             WHERE webhook_id = ?1 AND event_id = ?2",
+        )?
+        .execute(params![webhook_id, event_id, now])?;
+        let claimed = claim_row(&tx, webhook_id, &event_id, lease.claim, lease.until)?
+            .ok_or(StoreError::NotFound("delivery"))?;
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    async fn claim_due_messages(
+        &self,
+        lease: Lease<'_>,
+        per_webhook: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedMessage>> {
+        let now = lease.now;
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        // Per webhook: the due, unheld messages ranked oldest first, taken while the ones
+        // already held plus the ones taken stay within `per_webhook`.
+        let due: Vec<(WebhookId, EventId)> = tx
+            .prepare_cached(
+                "WITH held AS (
+                     SELECT webhook_id, COUNT(*) AS n FROM webhook_messages
+                     WHERE state = 'pending' AND claimed_until > ?1 GROUP BY webhook_id),
+                 ranked AS (
+                     SELECT m.webhook_id, m.event_id, m.next_attempt_at, m.seq,
+                            ROW_NUMBER() OVER (PARTITION BY m.webhook_id
+                                               ORDER BY m.next_attempt_at, m.seq) AS rank
+                     FROM webhook_messages m
+                     JOIN webhooks w ON w.id = m.webhook_id
+                     JOIN users u ON u.id = w.user_id
+                     WHERE m.state = 'pending' AND m.next_attempt_at <= ?1
+                       AND (m.claimed_until IS NULL OR m.claimed_until <= ?1)
+                       AND w.disabled = 0 AND u.plan = ?2)
+                 SELECT r.webhook_id, r.event_id FROM ranked r
+                 LEFT JOIN held h ON h.webhook_id = r.webhook_id
+                 WHERE r.rank + COALESCE(h.n, 0) <= ?3
+                 ORDER BY r.next_attempt_at, r.seq LIMIT ?4",
+            )?
+            .query_map(
+                params![now, Plan::Business.as_str(), per_webhook, limit],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for (webhook_id, event_id) in &due {
+            if let Some(message) = claim_row(&tx, webhook_id, event_id, lease.claim, lease.until)? {
+                claimed.push(message);
+            }
+        }
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    async fn next_message_due_at(&self) -> StoreResult<Option<i64>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT MIN(MAX(m.next_attempt_at, COALESCE(m.claimed_until, 0)))
+                 FROM webhook_messages m
+                 JOIN webhooks w ON w.id = m.webhook_id
+                 JOIN users u ON u.id = w.user_id
+                 WHERE m.state = 'pending' AND w.disabled = 0 AND u.plan = ?1",
+            )?
+            .query_row([Plan::Business.as_str()], |row| row.get(0))
+        })
+    }
+
+    async fn record_attempt(
+        &self,
+        message: &ClaimedMessage,
+        outcome: &AttemptOutcome,
+    ) -> StoreResult<()> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let held = tx
+            .prepare_cached(
+                "UPDATE webhook_messages SET state = ?4, attempts = ?5,
+                     next_attempt_at = COALESCE(?6, next_attempt_at), claim = NULL,
+                     claimed_until = NULL, updated_at = ?7
+                 WHERE webhook_id = ?1 AND event_id = ?2 AND claim = ?3",
+            )?
+            .execute(params![
+                message.webhook_id,
+                message.event_id,
+                message.claim,
+                match outcome.next {
+                    NextStep::Delivered => "delivered",
+                    NextStep::RetryAt(_) => "pending",
+                    NextStep::GiveUp => "failed",
+                },
+                message.attempt,
+                match outcome.next {
+                    NextStep::RetryAt(at) => Some(at),
+                    _ => None,
+                },
+                outcome.at
+            ])?;
+        if held == 0 {
+            // Another worker took the message over after our lease ran out: its record wins.
+            return Ok(());
+        }
+        tx.prepare_cached(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event_id, attempt, status_code, error,
+                 duration_ms, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            outcome.delivery_id,
+            message.webhook_id,
+            message.event_id,
+            message.attempt,
+            outcome.status_code,
+            outcome.error,
+            i64::try_from(outcome.duration_ms).unwrap_or(i64::MAX),
+            outcome.at
+        ])?;
+        let delivered = outcome.next == NextStep::Delivered;
+        tx.prepare_cached(
+            "UPDATE webhooks SET
+                 failing_since = CASE WHEN ?2 THEN NULL ELSE COALESCE(failing_since, ?3) END,
+                 disabled = CASE WHEN ?4 IS NULL THEN disabled ELSE 1 END,
+                 disabled_reason = COALESCE(?4, disabled_reason),
+                 version = version + (?4 IS NOT NULL), updated_at = CASE WHEN ?4 IS NULL
+                     THEN updated_at ELSE ?3 END
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            message.webhook_id,
+            delivered,
+            outcome.at,
+            outcome.disable
+        ])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn list_deliveries(
+        &self,
+        user_id: &UserId,
+        webhook_id: &WebhookId,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<DeliveryPage> {
+        self.read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            if find_webhook(&tx, user_id, webhook_id)?.is_none() {
+                return Ok(None);
+            }
+            let deliveries = tx
+                .prepare_cached(
+                    "SELECT d.id, d.webhook_id, d.event_id, e.type, d.attempt, d.status_code,
+                            d.error, d.duration_ms, d.created_at
+                     FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+                     WHERE d.webhook_id = ?1 ORDER BY d.seq DESC LIMIT ?2 OFFSET ?3",
+                )?
+                .query_map(params![webhook_id, limit, offset], delivery_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total = page_total(
+                &tx,
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = ?1",
+                [webhook_id],
+            )?;
+            tx.commit()?;
+            Ok(Some(DeliveryPage { deliveries, total }))
+        })?
+        .ok_or(StoreError::NotFound("webhook"))
+    }
+
+    async fn purge_webhook_records(&self, before: i64) -> StoreResult<u64> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let mut gone = tx
+                .prepare_cached("DELETE FROM webhook_deliveries WHERE created_at < ?1")?
+                .execute([before])?;
+            gone += tx
+                .prepare_cached(
+                    "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < ?1",
+                )?
+                .execute([before])?;
+            // Events whose every message is finished and purged (or whose webhooks are gone).
+            gone += tx
+                .prepare_cached(
+                    "DELETE FROM webhook_events WHERE created_at < ?1 AND NOT EXISTS
+                       (SELECT 1 FROM webhook_messages m WHERE m.event_id = webhook_events.id)",
+                )?
+                .execute([before])?;
+            tx.commit()?;
+            Ok(gone as u64)
+        })
+    }
+
+    async fn warn_expiring_tokens(&self, before: i64, now: i64) -> StoreResult<u64> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let accounts = tx
+            .prepare_cached(&format!(
+                "SELECT {} FROM linkedin_accounts
+                 WHERE token_expires_at > ?1 AND token_expires_at <= ?2
+                   AND needs_reconnect = 0
+                   AND (expiry_warned_for IS NULL OR expiry_warned_for <> token_expires_at)",
+                super::publishing::ACCOUNT_COLUMNS
+            ))?
+            .query_map(params![now, before], super::publishing::account_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for account in &accounts {
+            tx.prepare_cached(
+                "UPDATE linkedin_accounts SET expiry_warned_for = token_expires_at
+                 WHERE user_id = ?1",
+            )?
+            .execute([&account.user_id])?;
+            let data = self.payloads.linkedin(Some(account), now);
+            events::emit(
+                &tx,
+                &account.user_id,
+                &[Event::new(EventType::LinkedInTokenExpiring, data)],
+                now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(accounts.len() as u64)
+    }
+}
