@@ -1,5 +1,5 @@
-// LinkedGrow: the only script. It copies a new API key and counts a post's characters;
-// every page works without it.
+// LinkedGrow: the only script. It copies a new API key or webhook secret and counts a post's
+// characters; every page works without it.
 "use strict";
 
 function copyText(input) {
@@ -15,15 +15,16 @@ function setUpCopyButtons() {
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     var input = document.getElementById(button.getAttribute("data-copy-target"));
     var status = document.getElementById("copy-status");
+    var done = button.getAttribute("data-copy-done") || "The key is on your clipboard.";
     button.addEventListener("click", function () {
       copyText(input).then(
         function () {
           button.textContent = "Copied";
-          if (status) status.textContent = "The key is on your clipboard.";
+          if (status) status.textContent = done;
         },
         function () {
           input.select();
-          if (status) status.textContent = "Copying failed; the key is selected, press Ctrl+C (or ⌘C).";
+          if (status) status.textContent = "Copying failed; it is selected, press Ctrl+C (or ⌘C).";
         }
       );
     });

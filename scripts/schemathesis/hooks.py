@@ -12,10 +12,15 @@ breaks a rule, so every positive case is one the server must accept, and the
 - Post `scheduledAt`: must be in the future; and on PUT, a schedule needs the status `scheduled`
   (sent, or kept from before).
 - Analytics `from`/`to`: `from` not after `to`, at most 366 days, `to` defaulting to today.
+- Webhook `url`: must lead to the public internet, which the server checks by resolving the
+  host; a random host does not resolve, and a real one must not be sent events by a test. So
+  every positive webhook gets the url `scripts/contract-test` gives (`CONTRACT_WEBHOOK_URL`,
+  the server itself, allowed there with `--webhook-allow-private`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -81,6 +86,12 @@ def _fix_range(query: dict) -> None:
         query["from"], query["to"] = start.isoformat(), end.isoformat()
 
 
+def _fix_webhook_url(body: dict) -> None:
+    url = os.environ.get("CONTRACT_WEBHOOK_URL")
+    if url and isinstance(body.get("url"), str):
+        body["url"] = url
+
+
 def _steer(case):
     if not _positive(case):
         return case
@@ -91,6 +102,8 @@ def _steer(case):
             headers["Idempotency-Key"] = str(uuid.uuid4())
     if operation_id in ("createPost", "updatePost") and isinstance(case.body, dict):
         _fix_schedule(case.body, update=operation_id == "updatePost")
+    if operation_id in ("createWebhook", "updateWebhook") and isinstance(case.body, dict):
+        _fix_webhook_url(case.body)
     if operation_id in ("getAnalytics", "getPostAnalytics") and isinstance(case.query, dict):
         _fix_range(case.query)
     return case

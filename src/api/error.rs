@@ -11,8 +11,10 @@ use serde::Serialize;
 use crate::domain::analytics::RangeError;
 use crate::domain::idea::IdeaError;
 use crate::domain::post::PostError;
+use crate::domain::webhook::WebhookError;
 use crate::domain::Scope;
 use crate::store::StoreError;
+use crate::webhooks::address::UrlRefusal;
 
 /// Every way an API request can fail.
 #[derive(Debug, thiserror::Error)]
@@ -170,6 +172,33 @@ impl From<IdeaError> for ApiError {
             }
         };
         Self::bad_request(code, err.to_string())
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(err: WebhookError) -> Self {
+        let code = match err {
+            WebhookError::NoEvents
+            | WebhookError::UnknownEvent(_)
+            | WebhookError::WildcardNotAlone => "INVALID_EVENTS",
+            WebhookError::DescriptionTooLong => "INVALID_DESCRIPTION",
+            // Asking for events the key may not read is a scope problem, answered as one (403
+            // naming the scope), in the domain's words, which say why the scope is needed.
+            WebhookError::MissingScope(_) | WebhookError::NothingReadable => {
+                return Self::Http {
+                    status: StatusCode::FORBIDDEN,
+                    code: "INSUFFICIENT_SCOPE",
+                    message: err.to_string(),
+                }
+            }
+        };
+        Self::bad_request(code, err.to_string())
+    }
+}
+
+impl From<UrlRefusal> for ApiError {
+    fn from(err: UrlRefusal) -> Self {
+        Self::bad_request("INVALID_WEBHOOK_URL", err.to_string())
     }
 }
 

@@ -12,6 +12,10 @@
 //!   key instead of being held to its mistake for a day. A 5xx is not stored either, so that a
 //!   retry after a transient failure (a busy database) can succeed. The record of a request
 //!   that ends without a response (a panic, a dropped connection) is released too.
+//! - A response that carries a secret (a new webhook's signing secret) says so with
+//!   [`ContainsSecret`]; its body is stored sealed with the server's key, as the secret itself is
+//!   in its own table, and opened again to be replayed. A client whose first answer was lost
+//!   gets the secret from the retry; a copy of the database alone does not.
 
 use std::sync::Arc;
 
@@ -25,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::api::auth::ApiKey;
 use crate::api::error::{payload_too_large, ApiError};
 use crate::domain::KeyId;
+use crate::linkedin::crypto::SEALED_PREFIX;
 use crate::store::{IdempotencyBegin, Store, StoredResponse};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -36,6 +41,11 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// The longest Idempotency-Key accepted, in characters.
 pub const MAX_KEY_CHARS: usize = 255;
+
+/// A response extension: the body holds a secret, so it is stored sealed (see the module's
+/// documentation).
+#[derive(Debug, Clone, Copy)]
+pub struct ContainsSecret;
 
 /// Response headers that describe the stored body and are replayed with it.
 const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
@@ -93,7 +103,9 @@ pub async fn idempotency(
         IdempotencyBegin::Started => {}
         IdempotencyBegin::InProgress => return Err(in_progress()),
         IdempotencyBegin::Mismatch => return Err(mismatch()),
-        IdempotencyBegin::Completed(stored) => return Ok(replay(stored)),
+        IdempotencyBegin::Completed(stored) => {
+            return Ok(replay(opened(&app, &api_key.id, &idem_key, stored)?));
+        }
     }
 
     let mut pending = Pending {
@@ -119,6 +131,15 @@ pub async fn idempotency(
             )));
         }
     };
+    let stored_body = if parts.extensions.get::<ContainsSecret>().is_some() {
+        let context = seal_context(&pending.api_key_id, &pending.idem_key);
+        app.publisher
+            .key()
+            .seal(&String::from_utf8_lossy(&body), &context)
+            .into_bytes()
+    } else {
+        body.to_vec()
+    };
     let stored = StoredResponse {
         status: parts.status.as_u16(),
         headers: REPLAYED_HEADERS
@@ -128,7 +149,7 @@ pub async fn idempotency(
                 Some((name.as_str().to_owned(), value.to_owned()))
             })
             .collect(),
-        body: body.to_vec(),
+        body: stored_body,
     };
     if let Err(err) = pending
         .store
@@ -169,6 +190,35 @@ pub fn is_valid_key(key: &str) -> bool {
         && bytes.iter().all(|&b| b == b' ' || visible(b))
         && visible(bytes[0])
         && visible(bytes[bytes.len() - 1])
+}
+
+/// What a sealed body is bound to: its record, so it opens nowhere else.
+fn seal_context(api_key_id: &KeyId, idem_key: &str) -> Vec<u8> {
+    format!("idempotent response {api_key_id} {idem_key}").into_bytes()
+}
+
+/// The stored response with its body opened if it was sealed. A sealed body starts with the
+/// sealed format's marker (`v1:`), which no JSON text can start with.
+fn opened(
+    app: &AppState,
+    api_key_id: &KeyId,
+    idem_key: &str,
+    mut stored: StoredResponse,
+) -> Result<StoredResponse, ApiError> {
+    if let Some(sealed) = std::str::from_utf8(&stored.body)
+        .ok()
+        .filter(|body| body.starts_with(SEALED_PREFIX))
+    {
+        let body = app
+            .publisher
+            .key()
+            .open(sealed, &seal_context(api_key_id, idem_key))
+            .map_err(|err| {
+                ApiError::Internal(anyhow::anyhow!("cannot replay a response: {err}"))
+            })?;
+        stored.body = body.into_bytes();
+    }
+    Ok(stored)
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod posts;
 pub mod publishing;
 pub mod query;
+pub mod webhooks;
 
 use axum::handler::Handler;
 use axum::routing::{get, post, MethodRouter};
@@ -56,6 +57,25 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/ideas/{id}/convert",
             idempotent_post(&state, ideas::convert_idea),
+        )
+        .route(
+            "/webhooks",
+            get(webhooks::list_webhooks).merge(idempotent_post(&state, webhooks::create_webhook)),
+        )
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_webhook)
+                .put(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
+        )
+        .route(
+            "/webhooks/{id}/test",
+            idempotent_post(&state, webhooks::test_webhook),
+        )
+        .route("/webhooks/{id}/deliveries", get(webhooks::list_deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{deliveryId}/resend",
+            idempotent_post(&state, webhooks::resend_delivery),
         )
         .route("/analytics", get(analytics::account_analytics))
         .route("/profile", get(account::profile))

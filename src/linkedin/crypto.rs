@@ -22,7 +22,7 @@ use super::secret::REDACTED;
 pub const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
 /// Marks the format of a sealed value, so that another scheme can be told apart later.
-const SEALED_PREFIX: &str = "v1:";
+pub const SEALED_PREFIX: &str = "v1:";
 const FORMAT_HINT: &str =
     "32 random bytes in standard base64 with padding, e.g. the output of `openssl rand -base64 32`";
 

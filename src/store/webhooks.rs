@@ -137,6 +137,8 @@ pub struct ClaimedMessage {
     pub failing_since: Option<i64>,
     /// The worker's claim: only its holder records the outcome.
     pub claim: String,
+    /// The message's place in the queue, by which the store finds it again.
+    pub message_seq: i64,
 }
 
 impl std::fmt::Debug for ClaimedMessage {
@@ -245,16 +247,15 @@ pub trait WebhookStore: Send + Sync {
     /// Claims up to `limit` due messages (pending, due, unheld or with a lapsed lease) of
     /// enabled subscriptions whose owner is on a plan with API access, at most
     /// `per_webhook` held at once per subscription (counting the ones already held), oldest
-    /// first.
+    /// first. A message never attempted is due `first_delay_ms` after it was queued (the
+    /// first entry of the retry schedule).
     async fn claim_due_messages(
         &self,
         lease: Lease<'_>,
+        first_delay_ms: i64,
         per_webhook: u32,
         limit: u32,
     ) -> StoreResult<Vec<ClaimedMessage>>;
-
-    /// When the next pending message that may be sent is due (Unix ms), if any.
-    async fn next_message_due_at(&self) -> StoreResult<Option<i64>>;
 
     /// Records an attempt of a held message and moves the message on (only while `claim`
     /// still holds it: a late worker does not undo another's outcome); keeps the webhook's

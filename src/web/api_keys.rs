@@ -11,7 +11,7 @@ use crate::domain::{KeyId, Plan, Scope, Scopes};
 use crate::store::KeyRecord;
 use crate::AppState;
 
-use super::render::{local_time, ok, page, Shell, WebForm};
+use super::render::{local_time, ok, page, sentence, Shell, WebForm};
 use super::session::{random_token, CurrentUser};
 use super::WebError;
 
@@ -216,15 +216,6 @@ pub async fn create_key(
         secret,
     };
     page(StatusCode::CREATED, &created)
-}
-
-/// "the key name cannot be empty" → "The key name cannot be empty."
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
 }
 
 async fn own_key(app: &AppState, current: &CurrentUser, id: &KeyId) -> Result<KeyRecord, WebError> {

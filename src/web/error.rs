@@ -22,7 +22,7 @@ pub enum WebError {
     /// The route exists, but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// The user's plan does not include API access.
+    /// The user's plan does not include API access (keys, webhooks).
     #[error("API access requires the Business plan")]
     PlanRequired,
     /// The first-run form after the owner exists.
@@ -121,7 +121,8 @@ impl WebError {
                 StatusCode::FORBIDDEN,
                 page(
                     "API access needs the Business plan",
-                    "API keys can only be created on the Business plan. Nothing was created.",
+                    "API keys and webhooks are available only on the Business plan. Nothing \
+                     was changed.",
                     "/settings/api",
                     "Back to Settings › API",
                 ),

@@ -17,6 +17,7 @@ mod profile;
 mod render;
 pub mod session;
 pub mod throttle;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ pub struct WebState {
     pub passwords: Arc<PasswordWork>,
     /// Signs and checks the signed-out forms' CSRF cookie.
     pub form_tokens: form_tokens::FormTokens,
-    /// Forms that must take effect once (creating a key).
+    /// Forms that must take effect once (creating a key, adding a webhook).
     pub submitted: Arc<once::SubmittedForms>,
     /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` come from a trusted proxy.
     pub trust_proxy: bool,
@@ -75,6 +76,31 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/settings/api/{id}/revoke",
             get(api_keys::confirm_revoke).post(api_keys::revoke_key),
+        )
+        .route(
+            "/settings/webhooks",
+            get(webhooks::list_webhooks).post(webhooks::create_webhook),
+        )
+        .route("/settings/webhooks/{id}", get(webhooks::show_webhook))
+        .route(
+            "/settings/webhooks/{id}/test",
+            axum::routing::post(webhooks::send_test_event),
+        )
+        .route(
+            "/settings/webhooks/{id}/deliveries/{delivery}/resend",
+            axum::routing::post(webhooks::resend_delivery),
+        )
+        .route(
+            "/settings/webhooks/{id}/disable",
+            axum::routing::post(webhooks::disable_webhook),
+        )
+        .route(
+            "/settings/webhooks/{id}/enable",
+            axum::routing::post(webhooks::enable_webhook),
+        )
+        .route(
+            "/settings/webhooks/{id}/delete",
+            get(webhooks::confirm_delete).post(webhooks::delete_webhook),
         )
         .route("/settings/linkedin", get(linkedin::linkedin_page))
         .route(

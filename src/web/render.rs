@@ -14,7 +14,8 @@ pub struct Shell {
     pub user_name: String,
     pub user_email: String,
     pub csrf: String,
-    /// The highlighted sidebar entry: `posts`, `ideas`, `analytics`, `api` or `profile`.
+    /// The highlighted sidebar entry: `posts`, `ideas`, `analytics`, `api`, `webhooks`,
+    /// `linkedin` or `profile`.
     pub section: &'static str,
 }
 
@@ -31,7 +32,7 @@ impl Shell {
 
     /// Whether a Settings page is showing.
     pub fn in_settings(&self) -> bool {
-        matches!(self.section, "api" | "linkedin" | "profile")
+        matches!(self.section, "api" | "webhooks" | "linkedin" | "profile")
     }
 }
 
@@ -54,6 +55,16 @@ pub fn ok(template: &impl Template) -> Result<Response, WebError> {
 pub fn local_time(ms: i64, tz: chrono_tz::Tz) -> String {
     match tz.timestamp_millis_opt(ms).single() {
         Some(at) => at.format("%-d %b %Y, %H:%M").to_string(),
+        None => String::new(),
+    }
+}
+
+/// An error message as a sentence: "the key name cannot be empty" → "The key name cannot be
+/// empty."
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
         None => String::new(),
     }
 }

@@ -33,6 +33,8 @@ pub const PER_WEBHOOK: u32 = 4;
 pub const CONCURRENT_ATTEMPTS: usize = 64;
 /// How often the worker looks for due messages when nothing woke it.
 const POLL_EVERY: Duration = Duration::from_millis(200);
+/// How long a woken worker waits for more attempts to end before it claims again.
+const COALESCE_WAKES: Duration = Duration::from_millis(2);
 /// A subscription failing every attempt this long is disabled.
 pub const DISABLE_AFTER_FAILING_MS: i64 = 5 * 24 * 3_600_000;
 /// How long attempts (and finished messages) are kept.
@@ -99,6 +101,16 @@ impl Webhooks {
 
     fn now_ms(&self) -> i64 {
         self.clock.now().timestamp_millis()
+    }
+
+    /// The schedule's delay before a message's first attempt (0 by default).
+    fn first_delay_ms(&self) -> i64 {
+        let first = self
+            .config
+            .retry_schedule
+            .delay_before(1)
+            .unwrap_or_default();
+        i64::try_from(first.as_millis()).unwrap_or(i64::MAX / 2)
     }
 
     fn lease_ms(&self) -> i64 {
@@ -255,7 +267,7 @@ impl Webhooks {
         };
         let due = self
             .store
-            .claim_due_messages(lease, PER_WEBHOOK, free)
+            .claim_due_messages(lease, self.first_delay_ms(), PER_WEBHOOK, free)
             .await?;
         let started = due.len();
         for message in due {
@@ -305,20 +317,15 @@ impl Webhooks {
                         tracing::error!(error = %err, "webhook housekeeping failed");
                     }
                 }
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => {
+                    // Attempts that end together free their slots before one claim takes
+                    // them all: one transaction per batch rather than per message.
+                    tokio::time::sleep(COALESCE_WAKES).await;
+                }
                 () = tokio::time::sleep(POLL_EVERY) => {}
             }
-            let due = match self.store.next_message_due_at().await {
-                Ok(due) => due.is_some_and(|at| at <= self.now_ms()),
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot read the webhook queue");
-                    false
-                }
-            };
-            if due {
-                if let Err(err) = self.tick().await {
-                    tracing::error!(error = %err, "cannot claim webhook deliveries");
-                }
+            if let Err(err) = self.tick().await {
+                tracing::error!(error = %err, "cannot claim webhook deliveries");
             }
         }
     }

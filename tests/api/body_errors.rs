@@ -47,19 +47,29 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     }
 }
 
-/// The JSON types `schema` allows (`"string"`, `"array"` …), through `$ref` and `oneOf`.
-fn types(doc: &Value, schema: &Value) -> Vec<String> {
+/// `schema` and, through `$ref`, `oneOf` and `anyOf`, each of its alternatives.
+fn alternatives<'a>(doc: &'a Value, schema: &'a Value) -> Vec<&'a Value> {
     let schema = resolve(doc, schema);
-    let mut found: Vec<String> = match &schema["type"] {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many
-            .iter()
-            .filter_map(|t| t.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for alternative in schema["oneOf"].as_array().into_iter().flatten() {
-        found.extend(types(doc, alternative));
+    let mut found = vec![schema];
+    for key in ["oneOf", "anyOf"] {
+        for alternative in schema[key].as_array().into_iter().flatten() {
+            found.extend(alternatives(doc, alternative));
+        }
+    }
+    found
+}
+
+/// The JSON types `schema` allows (`"string"`, `"array"` …).
+fn types(doc: &Value, schema: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for alternative in alternatives(doc, schema) {
+        match &alternative["type"] {
+            Value::String(one) => found.push(one.clone()),
+            Value::Array(many) => {
+                found.extend(many.iter().filter_map(|t| t.as_str().map(str::to_owned)));
+            }
+            _ => {}
+        }
     }
     found
 }
@@ -95,8 +105,11 @@ fn wrong_fields(doc: &Value, schema: &Value) -> Vec<(String, String)> {
             cases.push((json!({ name: value }).to_string(), format!("`{name}`")));
         }
         // An array whose items are of the wrong type: the message names the item.
-        if allowed.iter().any(|t| t == "array") {
-            let items = types(doc, &resolve(doc, property)["items"]);
+        let items = alternatives(doc, property)
+            .into_iter()
+            .map(|alternative| types(doc, &alternative["items"]))
+            .find(|items| !items.is_empty());
+        if let Some(items) = items {
             if let Some(value) = wrong_values(&items).into_iter().next() {
                 cases.push((
                     json!({ name: ["fine", value] }).to_string(),
@@ -149,7 +162,17 @@ async fn malformed_bodies_are_explained_in_the_api_s_terms_on_every_operation() 
     let (mut operations, mut with_bodies, mut field_cases) = (0, 0, 0);
     for (template, item) in doc["paths"].as_object().unwrap() {
         // Any id will do: a body is read before the resource is looked up.
-        let path = template.replace("{id}", "x");
+        let path: String = template
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "x"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
         for (method, operation) in item.as_object().unwrap() {
             operations += 1;
             let body_schema = &operation["requestBody"]["content"]["application/json"]["schema"];

@@ -42,7 +42,7 @@ async fn the_document_is_served_without_a_key_and_matches_the_router() {
         for (method, op) in item.as_object().unwrap() {
             operations += 1;
             let method: Method = method.to_uppercase().parse().unwrap();
-            let url = app.url(&path.replace("{id}", "x"));
+            let url = app.url(&path.replace("{id}", "x").replace("{deliveryId}", "y"));
             let status = app
                 .client
                 .request(method.clone(), url)
@@ -59,7 +59,7 @@ async fn the_document_is_served_without_a_key_and_matches_the_router() {
             }
         }
     }
-    assert_eq!(operations, 17);
+    assert_eq!(operations, 25);
 }
 
 #[tokio::test]

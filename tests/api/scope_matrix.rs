@@ -2,16 +2,24 @@
 //! scopes it lists are exactly those the server enforces and a new operation is checked the day
 //! it is documented: no key and a revoked key (401), each needed scope missing (403 naming it,
 //! before the body is looked at), another user's resource (404, as a missing one), and exactly
-//! the needed scopes (success).
+//! the needed scopes (success, with the status the document gives).
+//!
+//! Webhook operations list no scope: a key sees the webhooks whose events it may read. Here the
+//! webhooks need `profile:read` (they receive `linkedin.disconnected`), the scope this matrix
+//! gives a key when an operation names none; `webhooks_api.rs` checks the rule itself.
 
 use linkedgrow::domain::{KeyId, Plan, Scope};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{assert_error, spawn_app_with, TestApp};
+use crate::webhook_receiver::Receiver;
 
 /// The `/api/` operations the document describes (all but the two probes).
-const OPERATIONS: usize = 15;
+const OPERATIONS: usize = 23;
+
+/// The events of the webhooks made here: readable with `profile:read`.
+const WEBHOOK_EVENTS: [&str; 1] = ["linkedin.disconnected"];
 
 /// What an operation's `{id}` names.
 #[derive(Clone, Copy, PartialEq)]
@@ -20,12 +28,26 @@ enum Resource {
     Post,
     PublishedPost,
     Idea,
+    Webhook,
+    /// A webhook and one of its delivery attempts.
+    Delivery,
+}
+
+/// The ids that fill an operation's path.
+#[derive(Debug, Clone, Default)]
+struct Ids {
+    id: String,
+    delivery_id: String,
 }
 
 impl Resource {
     fn of(path: &str) -> Self {
         if !path.contains("{id}") {
             Resource::None
+        } else if path.contains("{deliveryId}") {
+            Resource::Delivery
+        } else if path.starts_with("/api/v1/webhooks/") {
+            Resource::Webhook
         } else if path.starts_with("/api/v1/ideas/") {
             Resource::Idea
         } else if path.ends_with("/analytics") {
@@ -35,25 +57,56 @@ impl Resource {
         }
     }
 
-    /// A fresh one, owned by `key`'s user.
-    async fn create(self, app: &TestApp, key: &str) -> String {
+    /// A fresh one, owned by `key`'s user; webhooks send to `sink`.
+    async fn create(self, app: &TestApp, key: &str, sink: &str) -> Ids {
         let id = match self {
-            Resource::None => return String::new(),
+            Resource::None => return Ids::default(),
             Resource::Post => app.create_post(key, "not yours").await["id"].clone(),
-            Resource::PublishedPost => return app.published_post(key, "not yours").await,
+            Resource::PublishedPost => {
+                let id = app.published_post(key, "not yours").await;
+                return Ids {
+                    id,
+                    ..Ids::default()
+                };
+            }
             Resource::Idea => {
                 app.create_idea(key, json!({ "content": "theirs" })).await["id"].clone()
             }
+            Resource::Webhook | Resource::Delivery => {
+                let body = webhook_body(sink);
+                let response = app.as_key(key).post_json("/api/v1/webhooks", &body).await;
+                assert_eq!(response.status(), 201);
+                response.json::<Value>().await.unwrap()["id"].clone()
+            }
         };
-        id.as_str().unwrap().to_owned()
+        let id = id.as_str().unwrap().to_owned();
+        let delivery_id = if self == Resource::Delivery {
+            let path = format!("/api/v1/webhooks/{id}/test");
+            let response = app.as_key(key).send(Method::POST, &path, None).await;
+            assert_eq!(response.status(), 200);
+            let delivery: Value = response.json().await.unwrap();
+            delivery["id"].as_str().unwrap().to_owned()
+        } else {
+            String::new()
+        };
+        Ids { id, delivery_id }
     }
 
-    fn missing_id(self) -> &'static str {
-        match self {
+    fn missing_ids(self) -> Ids {
+        let id = match self {
             Resource::Idea => "idea_doesnotexist00",
+            Resource::Webhook | Resource::Delivery => "wh_doesnotexist0000",
             _ => "post_doesnotexist00",
+        };
+        Ids {
+            id: id.to_owned(),
+            delivery_id: "dlv_doesnotexist0000".to_owned(),
         }
     }
+}
+
+fn webhook_body(sink: &str) -> Value {
+    json!({ "url": sink, "events": WEBHOOK_EVENTS })
 }
 
 /// One documented operation.
@@ -63,6 +116,8 @@ struct Operation {
     scopes: Vec<Scope>,
     body: Option<Value>,
     resource: Resource,
+    /// The status the document gives its success.
+    success: u16,
 }
 
 impl Operation {
@@ -70,15 +125,18 @@ impl Operation {
         format!("{} {}", self.method, self.path)
     }
 
-    /// Calls the operation on `id` with `key` (or none), sending `body` if it takes one.
+    /// Calls the operation on `ids` with `key` (or none), sending `body` if it takes one.
     async fn call(
         &self,
         app: &TestApp,
-        id: &str,
+        ids: &Ids,
         key: Option<&str>,
         body: Option<&Value>,
     ) -> reqwest::Response {
-        let path = self.path.replace("{id}", id);
+        let path = self
+            .path
+            .replace("{id}", &ids.id)
+            .replace("{deliveryId}", &ids.delivery_id);
         match key {
             Some(key) => app.as_key(key).send(self.method.clone(), &path, body).await,
             None => {
@@ -92,7 +150,7 @@ impl Operation {
     }
 }
 
-async fn documented_operations(app: &TestApp) -> Vec<Operation> {
+async fn documented_operations(app: &TestApp, sink: &str) -> Vec<Operation> {
     let doc: Value = app
         .client
         .get(app.url("/api/v1/openapi.json"))
@@ -110,6 +168,19 @@ async fn documented_operations(app: &TestApp) -> Vec<Operation> {
         for (method, op) in item.as_object().unwrap() {
             let method: Method = method.to_uppercase().parse().unwrap();
             let takes_body = op.get("requestBody").is_some();
+            let body = if path.starts_with("/api/v1/webhooks") {
+                webhook_body(sink)
+            } else {
+                json!({ "content": "c" })
+            };
+            let success = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .find(|status| status.starts_with('2'))
+                .expect("a success response")
+                .parse()
+                .unwrap();
             operations.push(Operation {
                 scopes: op["x-required-scopes"]
                     .as_array()
@@ -117,8 +188,9 @@ async fn documented_operations(app: &TestApp) -> Vec<Operation> {
                     .iter()
                     .map(|s| s.as_str().unwrap().parse().unwrap())
                     .collect(),
-                body: takes_body.then(|| json!({ "content": "c" })),
+                body: takes_body.then_some(body),
                 resource: Resource::of(path),
+                success,
                 path: path.clone(),
                 method,
             });
@@ -129,18 +201,21 @@ async fn documented_operations(app: &TestApp) -> Vec<Operation> {
 
 #[tokio::test]
 async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|config| config.webhooks.allow_private = true).await;
+    // The webhooks made here send to it.
+    let receiver = Receiver::start().await;
+    let sink = receiver.url();
     let owner = app.create_user(Plan::Business).await;
     let admin = app.create_key(&owner, &Scope::ALL).await.1;
     let other = app.create_user(Plan::Business).await;
     let other_admin = app.create_key(&other, &Scope::ALL).await.1;
-    let operations = documented_operations(&app).await;
+    let operations = documented_operations(&app, sink).await;
     assert_eq!(operations.len(), OPERATIONS, "operations under /api/");
 
     let mut theirs = Vec::new();
     for op in &operations {
         let name = op.name();
-        let id = op.resource.create(&app, &admin).await;
+        let id = op.resource.create(&app, &admin, sink).await;
         let needed: Vec<Scope> = if op.scopes.is_empty() {
             vec![Scope::ProfileRead] // any valid key will do
         } else {
@@ -176,14 +251,14 @@ async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() 
         let key = app.create_key(&owner, &needed).await.1;
         // Another user's resource: 404, exactly as a missing one.
         if op.resource != Resource::None {
-            let foreign_id = op.resource.create(&app, &other_admin).await;
+            let foreign_id = op.resource.create(&app, &other_admin, sink).await;
             let response = op
                 .call(&app, &foreign_id, Some(&key), op.body.as_ref())
                 .await;
             let foreign = assert_error(response, 404, "NOT_FOUND").await;
-            let missing_id = op.resource.missing_id();
+            let missing_id = op.resource.missing_ids();
             let response = op
-                .call(&app, missing_id, Some(&key), op.body.as_ref())
+                .call(&app, &missing_id, Some(&key), op.body.as_ref())
                 .await;
             let missing = assert_error(response, 404, "NOT_FOUND").await;
             assert_eq!(foreign, missing, "{name}");
@@ -192,15 +267,15 @@ async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() 
 
         // Exactly the needed scopes: done.
         let response = op.call(&app, &id, Some(&key), op.body.as_ref()).await;
-        let expected = if op.method == Method::POST { 201 } else { 200 };
-        assert_eq!(response.status(), expected, "{name}");
+        assert_eq!(response.status(), op.success, "{name}");
     }
 
-    // The other user's posts and ideas were never touched.
+    // The other user's posts, ideas and webhooks were never touched.
     let client = app.as_key(&other_admin);
-    for (resource, id) in theirs {
+    for (resource, Ids { id, delivery_id }) in theirs {
         let path = match resource {
             Resource::Idea => format!("/api/v1/ideas/{id}"),
+            Resource::Webhook | Resource::Delivery => format!("/api/v1/webhooks/{id}"),
             _ => format!("/api/v1/posts/{id}"),
         };
         let found: Value = client.get(&path).await.json().await.unwrap();
@@ -209,6 +284,25 @@ async fn every_documented_operation_enforces_exactly_its_scopes_and_its_owner() 
                 assert_eq!(
                     (&found["content"], &found["postId"]),
                     (&json!("theirs"), &Value::Null)
+                );
+            }
+            Resource::Webhook | Resource::Delivery => {
+                assert_eq!(
+                    (&found["events"], &found["disabled"]),
+                    (&json!(WEBHOOK_EVENTS), &json!(false)),
+                    "{path}"
+                );
+                let deliveries: Value = client
+                    .get(&format!("{path}/deliveries"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                let expected = usize::from(resource == Resource::Delivery);
+                assert_eq!(
+                    deliveries["deliveries"].as_array().unwrap().len(),
+                    expected,
+                    "{path}: only its own test {delivery_id}"
                 );
             }
             _ => assert_eq!(found["content"], "not yours", "{path}"),

@@ -16,6 +16,8 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::domain::{Scope, NOT_BLANK_PATTERN};
 
+use super::webhooks::views as webhooks;
+
 use components::{
     error_content, examples_for, rate_limit_header_refs, security_schemes, shared_headers,
     shared_parameters, shared_responses,
@@ -61,6 +63,14 @@ pub struct ErrorBody {
         super::analytics::account_analytics,
         super::account::profile,
         super::account::current_key,
+        super::webhooks::list_webhooks,
+        super::webhooks::create_webhook,
+        super::webhooks::get_webhook,
+        super::webhooks::update_webhook,
+        super::webhooks::delete_webhook,
+        super::webhooks::deliveries::test_webhook,
+        super::webhooks::deliveries::list_deliveries,
+        super::webhooks::deliveries::resend_delivery,
         super::health::healthz,
         super::health::readyz,
     ),
@@ -70,6 +80,7 @@ pub struct ErrorBody {
         (name = "Ideas", description = "The backlog before a post exists. Scopes: `ideas:read`, `ideas:write` (which also deletes: there is no `ideas:delete`)."),
         (name = "Analytics", description = "Figures from LinkedIn's member post analytics, per UTC day. Scope: `analytics:read`."),
         (name = "Account", description = "The key owner's profile (`profile:read`) and the calling key (any key)."),
+        (name = "Webhooks", description = "Events sent to your url as they happen, signed as [Standard Webhooks](https://www.standardwebhooks.com/) specifies. No scope of their own: a key manages the webhooks whose events it may read (`post.*` needs `posts:read`, `idea.*` `ideas:read`, `linkedin.*` `profile:read`), and does not see the others."),
         (name = "Health", description = "Probes for load balancers and orchestrators; no key."),
     )
 )]
@@ -120,9 +131,22 @@ fn complete_request_schemas(schemas: &mut Value) {
         "UpdatePostBody",
         "CreateIdeaBody",
         "UpdateIdeaBody",
+        "CreateWebhookBody",
+        "UpdateWebhookBody",
     ] {
         schemas[name]["additionalProperties"] = json!(false);
     }
+    // An events list is `["*"]` alone or event type names; the type names come from the domain.
+    let events = webhooks::events_schema();
+    schemas["CreateWebhookBody"]["properties"]["events"] = events.clone();
+    schemas["WebhookView"]["properties"]["events"] = events.clone();
+    let mut nullable = events;
+    nullable["anyOf"]
+        .as_array_mut()
+        .expect("alternatives")
+        .push(json!({ "type": "null" }));
+    schemas["UpdateWebhookBody"]["properties"]["events"] = nullable;
+    schemas["DeliveryView"]["properties"]["type"] = webhooks::event_type_schema();
     // `scheduled` needs a time; any other status refuses one.
     schemas["CreatePostBody"]["if"] =
         json!({ "properties": { "status": { "const": "scheduled" } }, "required": ["status"] });
@@ -140,6 +164,12 @@ fn complete_request_schemas(schemas: &mut Value) {
         .unwrap()
         .contains(&serde_json::to_string(NOT_BLANK_PATTERN).unwrap()));
 }
+
+/// What every webhook operation needs, in place of a fixed list of scopes.
+const WEBHOOK_SCOPES: &str = "**Scopes:** none of their own. A key sees and manages the \
+    webhooks whose events it may read: the read scope of each event type a webhook receives \
+    (`post.*` `posts:read`, `idea.*` `ideas:read`, `linkedin.*` `profile:read`). Another webhook \
+    is 404 to it, as another user's would be.";
 
 fn complete_operation(method: &str, operation: &mut Value) {
     let scopes: Option<Vec<String>> = operation["security"]
@@ -161,7 +191,12 @@ fn complete_operation(method: &str, operation: &mut Value) {
             debug_assert!(scope.parse::<Scope>().is_ok(), "unknown scope {scope}");
         }
         op.insert("x-required-scopes".into(), json!(scopes));
-        let needs = if scopes.is_empty() {
+        let is_webhooks = op["tags"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|tag| tag == "Webhooks"));
+        let needs = if is_webhooks {
+            WEBHOOK_SCOPES.to_owned()
+        } else if scopes.is_empty() {
             "**Scopes:** none; any valid key.".to_owned()
         } else {
             let names: Vec<String> = scopes.iter().map(|s| format!("`{s}`")).collect();
@@ -217,10 +252,11 @@ fn complete_operation(method: &str, operation: &mut Value) {
             "401".into(),
             json!({ "$ref": "#/components/responses/Unauthorized" }),
         );
-        responses.insert(
-            "403".into(),
-            json!({ "$ref": "#/components/responses/Forbidden" }),
-        );
+        // An operation may say more about its 403 (which scope, and why); the shared one
+        // covers the rest.
+        responses
+            .entry("403")
+            .or_insert_with(|| json!({ "$ref": "#/components/responses/Forbidden" }));
         responses.insert(
             "429".into(),
             json!({ "$ref": "#/components/responses/RateLimited" }),
@@ -320,7 +356,24 @@ fn add_links(doc: &mut Value) {
         "DeleteIdea": link("deleteIdea"),
         "ConvertIdea": link("convertIdea"),
     });
+    let webhook_links = json!({
+        "GetWebhook": link("getWebhook"),
+        "UpdateWebhook": link("updateWebhook"),
+        "DeleteWebhook": link("deleteWebhook"),
+        "TestWebhook": link("testWebhook"),
+        "ListWebhookDeliveries": link("listWebhookDeliveries"),
+    });
+    let resend_link = json!({
+        "ResendWebhookDelivery": {
+            "operationId": "resendWebhookDelivery",
+            "parameters": { "id": "$request.path.id", "deliveryId": "$response.body#/id" }
+        }
+    });
     let paths = &mut doc["paths"];
+    paths["/api/v1/webhooks"]["post"]["responses"]["201"]["links"] = webhook_links;
+    paths["/api/v1/webhooks/{id}/test"]["post"]["responses"]["200"]["links"] = resend_link.clone();
+    paths["/api/v1/webhooks/{id}/deliveries/{deliveryId}/resend"]["post"]["responses"]["200"]
+        ["links"] = resend_link;
     paths["/api/v1/posts"]["post"]["responses"]["201"]["links"] = post_links.clone();
     paths["/api/v1/ideas/{id}/convert"]["post"]["responses"]["201"]["links"] = post_links;
     paths["/api/v1/ideas"]["post"]["responses"]["201"]["links"] = idea_links;
@@ -378,6 +431,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(count, 17);
+        assert_eq!(count, 25);
     }
 }

@@ -79,7 +79,7 @@ fn delivery_from_row(row: &Row) -> rusqlite::Result<Delivery> {
 /// The columns of a claimed message, selected from `webhook_messages m` joined with its
 /// event `e` and webhook `w`.
 const CLAIMED_COLUMNS: &str = "m.webhook_id, m.event_id, e.type, e.body, m.attempts + 1, w.url, \
-     w.secret, w.user_id, w.failing_since, m.claim";
+     w.secret, w.user_id, w.failing_since, m.claim, m.seq";
 
 fn claimed_from_row(row: &Row) -> rusqlite::Result<ClaimedMessage> {
     Ok(ClaimedMessage {
@@ -93,6 +93,7 @@ fn claimed_from_row(row: &Row) -> rusqlite::Result<ClaimedMessage> {
         user_id: row.get(7)?,
         failing_since: row.get(8)?,
         claim: row.get(9)?,
+        message_seq: row.get(10)?,
     })
 }
 
@@ -108,26 +109,24 @@ fn find_webhook(
     .optional()
 }
 
-/// Holds one queue row for `claim` and reads it back with its event and webhook.
+/// Holds the queue row `seq` for `claim` and reads it back with its event and webhook.
 fn claim_row(
     conn: &Connection,
-    webhook_id: &WebhookId,
-    event_id: &EventId,
+    seq: i64,
     claim: &str,
     lease_until: i64,
 ) -> rusqlite::Result<Option<ClaimedMessage>> {
     conn.prepare_cached(
-        "UPDATE webhook_messages SET claim = ?3, claimed_until = ?4
-         WHERE webhook_id = ?1 AND event_id = ?2",
+        "UPDATE webhook_messages SET claim = ?2, claimed_until = ?3 WHERE seq = ?1",
     )?
-    .execute(params![webhook_id, event_id, claim, lease_until])?;
+    .execute(params![seq, claim, lease_until])?;
     conn.prepare_cached(&format!(
         "SELECT {CLAIMED_COLUMNS} FROM webhook_messages m
          JOIN webhook_events e ON e.id = m.event_id
          JOIN webhooks w ON w.id = m.webhook_id
-         WHERE m.webhook_id = ?1 AND m.event_id = ?2"
+         WHERE m.seq = ?1"
     ))?
-    .query_row(params![webhook_id, event_id], claimed_from_row)
+    .query_row([seq], claimed_from_row)
     .optional()
 }
 
@@ -304,7 +303,7 @@ impl WebhookStore for SqliteStore {
             now
         ])?;
         events::queue(&tx, webhook_id, event_id, now)?;
-        let claimed = claim_row(&tx, webhook_id, event_id, lease.claim, lease.until)?
+        let claimed = claim_row(&tx, tx.last_insert_rowid(), lease.claim, lease.until)?
             .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         tx.commit()?;
         Ok(claimed)
@@ -320,22 +319,23 @@ impl WebhookStore for SqliteStore {
         let now = lease.now;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        let event_id: Option<EventId> = tx
+        let seq: Option<i64> = tx
             .prepare_cached(
-                "SELECT d.event_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                "SELECT d.message_seq FROM webhook_deliveries d
+                 JOIN webhooks w ON w.id = d.webhook_id
                  WHERE d.id = ?1 AND d.webhook_id = ?2 AND w.user_id = ?3",
             )?
             .query_row(params![delivery_id, webhook_id, user_id], |row| row.get(0))
             .optional()?;
-        let Some(event_id) = event_id else {
+        let Some(seq) = seq else {
             return Err(StoreError::NotFound("delivery"));
         };
         let held: bool = tx
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM webhook_messages WHERE webhook_id = ?1
-                   AND event_id = ?2 AND claimed_until > ?3)",
+                "SELECT EXISTS (SELECT 1 FROM webhook_messages WHERE seq = ?1
+                   AND claimed_until > ?2)",
             )?
-            .query_row(params![webhook_id, event_id, now], |row| row.get(0))?;
+            .query_row(params![seq, now], |row| row.get(0))?;
         if held {
             return Err(StoreError::Conflict(
                 "this event is being delivered right now; try again in a moment".into(),
@@ -343,11 +343,11 @@ impl WebhookStore for SqliteStore {
         }
         // Pending again: if this attempt fails, the retry schedule takes over from here.
         tx.prepare_cached(
-            "UPDATE webhook_messages SET state = 'pending', next_attempt_at = ?3, updated_at = ?3
-             WHERE webhook_id = ?1 AND event_id = ?2",
+            "UPDATE webhook_messages SET state = 'pending', next_attempt_at = ?2, updated_at = ?2
+             WHERE seq = ?1",
         )?
-        .execute(params![webhook_id, event_id, now])?;
-        let claimed = claim_row(&tx, webhook_id, &event_id, lease.claim, lease.until)?
+        .execute(params![seq, now])?;
+        let claimed = claim_row(&tx, seq, lease.claim, lease.until)?
             .ok_or(StoreError::NotFound("delivery"))?;
         tx.commit()?;
         Ok(claimed)
@@ -356,60 +356,65 @@ impl WebhookStore for SqliteStore {
     async fn claim_due_messages(
         &self,
         lease: Lease<'_>,
+        first_delay_ms: i64,
         per_webhook: u32,
         limit: u32,
     ) -> StoreResult<Vec<ClaimedMessage>> {
         let now = lease.now;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        // Per webhook: the due, unheld messages ranked oldest first, taken while the ones
-        // already held plus the ones taken stay within `per_webhook`.
-        let due: Vec<(WebhookId, EventId)> = tx
+        // The webhooks that have a due, unheld message, with how many they hold already; then
+        // from each, its oldest due messages while it stays within `per_webhook`. Both are
+        // index seeks per webhook, whatever the size of the backlog.
+        let webhooks: Vec<(WebhookId, u32)> = tx
             .prepare_cached(
-                "WITH held AS (
-                     SELECT webhook_id, COUNT(*) AS n FROM webhook_messages
-                     WHERE state = 'pending' AND claimed_until > ?1 GROUP BY webhook_id),
-                 ranked AS (
-                     SELECT m.webhook_id, m.event_id, m.next_attempt_at, m.seq,
-                            ROW_NUMBER() OVER (PARTITION BY m.webhook_id
-                                               ORDER BY m.next_attempt_at, m.seq) AS rank
-                     FROM webhook_messages m
-                     JOIN webhooks w ON w.id = m.webhook_id
-                     JOIN users u ON u.id = w.user_id
-                     WHERE m.state = 'pending' AND m.next_attempt_at <= ?1
-                       AND (m.claimed_until IS NULL OR m.claimed_until <= ?1)
-                       AND w.disabled = 0 AND u.plan = ?2)
-                 SELECT r.webhook_id, r.event_id FROM ranked r
-                 LEFT JOIN held h ON h.webhook_id = r.webhook_id
-                 WHERE r.rank + COALESCE(h.n, 0) <= ?3
-                 ORDER BY r.next_attempt_at, r.seq LIMIT ?4",
+                "SELECT w.id, (SELECT COUNT(*) FROM webhook_messages h
+                               WHERE h.webhook_id = w.id AND h.state = 'pending'
+                                 AND h.claimed_until IS NOT NULL AND h.claimed_until > ?1)
+                 FROM webhooks w JOIN users u ON u.id = w.user_id
+                 WHERE w.disabled = 0 AND u.plan = ?2 AND EXISTS (
+                     SELECT 1 FROM webhook_messages m
+                     WHERE m.webhook_id = w.id AND m.state = 'pending'
+                       AND m.next_attempt_at <= ?1
+                       AND (m.attempts > 0 OR m.next_attempt_at <= ?1 - ?3)
+                       AND (m.claimed_until IS NULL OR m.claimed_until <= ?1))
+                 ORDER BY w.seq",
             )?
             .query_map(
-                params![now, Plan::Business.as_str(), per_webhook, limit],
+                params![now, Plan::Business.as_str(), first_delay_ms],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?
             .collect::<rusqlite::Result<_>>()?;
+        let mut due: Vec<i64> = Vec::new();
+        for (webhook_id, held) in webhooks {
+            let room = per_webhook
+                .saturating_sub(held)
+                .min(limit.saturating_sub(u32::try_from(due.len()).unwrap_or(u32::MAX)));
+            if room == 0 {
+                continue;
+            }
+            let events = tx
+                .prepare_cached(
+                    "SELECT seq FROM webhook_messages
+                     WHERE webhook_id = ?1 AND state = 'pending'
+                       AND next_attempt_at <= ?2 AND (attempts > 0 OR next_attempt_at <= ?2 - ?4)
+                       AND (claimed_until IS NULL OR claimed_until <= ?2)
+                     ORDER BY next_attempt_at, seq LIMIT ?3",
+                )?
+                .query_map(params![webhook_id, now, room, first_delay_ms], |row| {
+                    row.get(0)
+                })?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            due.extend(events);
+        }
         let mut claimed = Vec::with_capacity(due.len());
-        for (webhook_id, event_id) in &due {
-            if let Some(message) = claim_row(&tx, webhook_id, event_id, lease.claim, lease.until)? {
+        for seq in due {
+            if let Some(message) = claim_row(&tx, seq, lease.claim, lease.until)? {
                 claimed.push(message);
             }
         }
         tx.commit()?;
         Ok(claimed)
-    }
-
-    async fn next_message_due_at(&self) -> StoreResult<Option<i64>> {
-        self.read(|conn| {
-            conn.prepare_cached(
-                "SELECT MIN(MAX(m.next_attempt_at, COALESCE(m.claimed_until, 0)))
-                 FROM webhook_messages m
-                 JOIN webhooks w ON w.id = m.webhook_id
-                 JOIN users u ON u.id = w.user_id
-                 WHERE m.state = 'pending' AND w.disabled = 0 AND u.plan = ?1",
-            )?
-            .query_row([Plan::Business.as_str()], |row| row.get(0))
-        })
     }
 
     async fn record_attempt(
@@ -424,11 +429,11 @@ impl WebhookStore for SqliteStore {
                 "UPDATE webhook_messages SET state = ?4, attempts = ?5,
                      next_attempt_at = COALESCE(?6, next_attempt_at), claim = NULL,
                      claimed_until = NULL, updated_at = ?7
-                 WHERE webhook_id = ?1 AND event_id = ?2 AND claim = ?3",
+                 WHERE seq = ?1 AND webhook_id = ?2 AND claim = ?3",
             )?
             .execute(params![
+                message.message_seq,
                 message.webhook_id,
-                message.event_id,
                 message.claim,
                 match outcome.next {
                     NextStep::Delivered => "delivered",
@@ -447,14 +452,16 @@ impl WebhookStore for SqliteStore {
             return Ok(());
         }
         tx.prepare_cached(
-            "INSERT INTO webhook_deliveries (id, webhook_id, event_id, attempt, status_code, error,
-                 duration_ms, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO webhook_deliveries (id, webhook_id, message_seq, event_id, type, attempt,
+                 status_code, error, duration_ms, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             outcome.delivery_id,
             message.webhook_id,
+            message.message_seq,
             message.event_id,
+            message.event_type,
             message.attempt,
             outcome.status_code,
             outcome.error,
@@ -462,6 +469,8 @@ impl WebhookStore for SqliteStore {
             outcome.at
         ])?;
         let delivered = outcome.next == NextStep::Delivered;
+        // The webhook's row changes only when its run of failures starts or ends, or it is
+        // disabled: most attempts leave it alone.
         tx.prepare_cached(
             "UPDATE webhooks SET
                  failing_since = CASE WHEN ?2 THEN NULL ELSE COALESCE(failing_since, ?3) END,
@@ -469,7 +478,7 @@ impl WebhookStore for SqliteStore {
                  disabled_reason = COALESCE(?4, disabled_reason),
                  version = version + (?4 IS NOT NULL), updated_at = CASE WHEN ?4 IS NULL
                      THEN updated_at ELSE ?3 END
-             WHERE id = ?1",
+             WHERE id = ?1 AND (?4 IS NOT NULL OR (failing_since IS NULL) <> ?2)",
         )?
         .execute(params![
             message.webhook_id,
@@ -495,10 +504,10 @@ impl WebhookStore for SqliteStore {
             }
             let deliveries = tx
                 .prepare_cached(
-                    "SELECT d.id, d.webhook_id, d.event_id, e.type, d.attempt, d.status_code,
-                            d.error, d.duration_ms, d.created_at
-                     FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-                     WHERE d.webhook_id = ?1 ORDER BY d.seq DESC LIMIT ?2 OFFSET ?3",
+                    "SELECT id, webhook_id, event_id, type, attempt, status_code, error,
+                            duration_ms, created_at
+                     FROM webhook_deliveries
+                     WHERE webhook_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
                 )?
                 .query_map(params![webhook_id, limit, offset], delivery_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -524,11 +533,12 @@ impl WebhookStore for SqliteStore {
                     "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < ?1",
                 )?
                 .execute([before])?;
-            // Events whose every message is finished and purged (or whose webhooks are gone).
+            // Old events no message waits for any more (the pending ones read by the queue's
+            // index once, not per event).
             gone += tx
                 .prepare_cached(
-                    "DELETE FROM webhook_events WHERE created_at < ?1 AND NOT EXISTS
-                       (SELECT 1 FROM webhook_messages m WHERE m.event_id = webhook_events.id)",
+                    "DELETE FROM webhook_events WHERE created_at < ?1 AND id NOT IN
+                       (SELECT event_id FROM webhook_messages WHERE state = 'pending')",
                 )?
                 .execute([before])?;
             tx.commit()?;
