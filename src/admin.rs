@@ -1,13 +1,13 @@
 //! Account and key administration, shared by the CLI, the demo start and the tests.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::time::rfc3339;
 use crate::domain::{KeyId, Plan, Scopes, UserId};
 use crate::keys::generate_key;
-use crate::store::{KeyRecord, NewKey, Store, User};
+use crate::store::{KeyRecord, NewKey, Store, StoreError, User};
 
 /// A key name: 1–100 characters, not blank.
 pub fn parse_key_name(name: &str) -> Result<String, String> {
@@ -87,12 +87,13 @@ pub async fn set_plan(store: &dyn Store, email: &str, plan: Plan) -> anyhow::Res
     Ok(User { plan, ..user })
 }
 
-/// The user with `email`, or an error that says so.
+/// The user with `email`, or an error that says so (once: not also the store's "not found").
 pub async fn find_user(store: &dyn Store, email: &str) -> anyhow::Result<User> {
-    store
-        .user_by_email(email.trim())
-        .await
-        .with_context(|| format!("no user with the email {email}"))
+    match store.user_by_email(email.trim()).await {
+        Ok(user) => Ok(user),
+        Err(StoreError::NotFound(_)) => bail!("no user with the email {email}"),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Creates a key for `user`; returns its record and the secret, which exists only here.

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `users …`, `keys …`, `linkedin …`.
+//! The command line: `serve`, `migrate`, `users …`, `keys …`, `linkedin …`.
 
 mod linkedin;
 
@@ -11,7 +11,7 @@ use linkedgrow::admin::{self, KeyView};
 use linkedgrow::clock::{Clock, SystemClock};
 use linkedgrow::config::{Config, DatabaseArgs, DatabaseUrl};
 use linkedgrow::domain::{KeyId, Plan, Scope, Scopes};
-use linkedgrow::store::Store;
+use linkedgrow::store::{Store, StoreError};
 use linkedgrow::AppState;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
@@ -30,8 +30,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP server.
+    /// Run the HTTP server (creating the database if there is none).
     Serve(ServeArgs),
+    /// Create the database if there is none and bring its schema up to date, then exit.
+    Migrate,
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -136,18 +138,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .init();
 
     let clock = SystemClock;
+    let database = cli.database.resolve()?;
     match cli.command {
-        Command::Serve(args) => serve(cli.database.url, args).await,
+        Command::Serve(args) => serve(database, args).await,
+        Command::Migrate => {
+            linkedgrow::open_store(&database)?;
+            println!("the database {} is ready", database.location().display());
+            Ok(())
+        }
         Command::Users(command) => {
-            let store = linkedgrow::open_store(&cli.database.url)?;
+            let store = open_existing_store(&database)?;
             users(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
         Command::Keys(command) => {
-            let store = linkedgrow::open_store(&cli.database.url)?;
+            let store = open_existing_store(&database)?;
             keys(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
-        Command::Linkedin(args) => linkedin::run(cli.database.url, args).await,
+        Command::Linkedin(args) => linkedin::run(database, args).await,
     }
+}
+
+/// Opens the database for an admin command, which never creates one: a new, empty database in
+/// the wrong place would only answer "no such user" about the accounts in the right one.
+fn open_existing_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    let location = database.location();
+    if !location.exists() {
+        anyhow::bail!(
+            "no database at {}; point at yours with --database-url sqlite://PATH \
+             (or LINKEDGROW_DATABASE_URL), or create one with `linkedgrow migrate`",
+            location.display()
+        );
+    }
+    linkedgrow::open_store(database)
 }
 
 async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -174,6 +196,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");
+    println!("Database: {}", config.database.location().display());
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
     linkedgrow::serve(listener, state, shutdown).await?;
@@ -318,11 +341,21 @@ async fn keys(store: &dyn Store, command: KeysCommand, now: i64) -> anyhow::Resu
         }
         KeysCommand::Revoke { id } => {
             let id = KeyId::from(id);
-            let key = store
-                .revoke_key(&id, now)
-                .await
-                .with_context(|| format!("no API key with the id {id}"))?;
-            println!("revoked {} ({})", key.id, key.name);
+            let key = match store.revoke_key(&id, now).await {
+                Ok(key) => key,
+                Err(StoreError::NotFound(_)) => anyhow::bail!("no API key with id {id}"),
+                Err(err) => return Err(err.into()),
+            };
+            // Revoking keeps the first revocation's time, so an earlier one shows here.
+            match key.revoked_at {
+                Some(at) if at != now => println!(
+                    "{} ({}) was already revoked on {}; nothing changed",
+                    key.id,
+                    key.name,
+                    linkedgrow::domain::time::rfc3339(at)
+                ),
+                _ => println!("revoked {} ({})", key.id, key.name),
+            }
         }
     }
     Ok(())

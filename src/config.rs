@@ -2,7 +2,7 @@
 //! setting's flag, variable and default are declared once, on the field.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::bail;
@@ -11,7 +11,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser};
 /// Where the data lives, parsed from `LINKEDGROW_DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
-    /// An SQLite file: `sqlite://./data/linkedgrow.db` or `sqlite:///var/lib/linkedgrow/db.sqlite`.
+    /// An SQLite file: `sqlite:///var/lib/linkedgrow/db.sqlite` or `sqlite://./data/linkedgrow.db`.
     Sqlite(PathBuf),
 }
 
@@ -22,7 +22,8 @@ impl std::str::FromStr for DatabaseUrl {
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err(format!(
-                    "the database URL {url:?} names no file; use sqlite://./data/linkedgrow.db"
+                    "the database URL {url:?} names no file; use sqlite://PATH, \
+                     such as sqlite:///var/lib/linkedgrow/db.sqlite"
                 ));
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
@@ -36,29 +37,77 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-/// Where the data lives unless a flag or `LINKEDGROW_DATABASE_URL` says otherwise.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/linkedgrow.db";
+impl DatabaseUrl {
+    /// The database's file as an absolute path, for messages: a relative one says nothing
+    /// about which directory it was relative to.
+    pub fn location(&self) -> PathBuf {
+        let Self::Sqlite(path) = self;
+        std::path::absolute(path).unwrap_or_else(|_| path.clone())
+    }
+}
+
+/// Where earlier versions kept the data by default, relative to the current directory; still
+/// used when it exists there, so their setups keep working.
+pub const LEGACY_DATABASE_PATH: &str = "./data/linkedgrow.db";
+
+/// The database's file name in the per-user data directory.
+pub const DATABASE_FILE: &str = "linkedgrow.db";
 
 /// The database every command opens: a global flag of the CLI.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// The database: sqlite://PATH (relative like ./data/linkedgrow.db, or absolute like /var/lib/linkedgrow/db.sqlite).
+    /// The database: sqlite://PATH, such as sqlite:///var/lib/linkedgrow/db.sqlite [default:
+    /// ./data/linkedgrow.db if the current directory has it, else linkedgrow.db in the per-user
+    /// data directory, such as ~/.local/share/linkedgrow/]
     #[arg(
         long = "database-url",
         value_name = "DATABASE_URL",
         env = "LINKEDGROW_DATABASE_URL",
-        default_value = DEFAULT_DATABASE_URL,
         global = true
     )]
-    pub url: DatabaseUrl,
+    pub url: Option<DatabaseUrl>,
+}
+
+impl DatabaseArgs {
+    /// The database the flag or the environment names, else the default location (see
+    /// [`default_database`]).
+    pub fn resolve(self) -> anyhow::Result<DatabaseUrl> {
+        if let Some(url) = self.url {
+            return Ok(url);
+        }
+        let data_dir = directories::ProjectDirs::from("", "", "linkedgrow")
+            .map(|dirs| dirs.data_dir().to_owned());
+        default_database(Path::new(LEGACY_DATABASE_PATH).is_file(), data_dir)
+    }
+}
+
+/// The default database: [`LEGACY_DATABASE_PATH`] when the current directory has it, else
+/// [`DATABASE_FILE`] in `data_dir`, the per-user data directory (`$XDG_DATA_HOME/linkedgrow` or
+/// `~/.local/share/linkedgrow` on Linux), which is the same from whichever directory a command
+/// runs.
+pub fn default_database(
+    legacy_exists: bool,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<DatabaseUrl> {
+    if legacy_exists {
+        return Ok(DatabaseUrl::Sqlite(PathBuf::from(LEGACY_DATABASE_PATH)));
+    }
+    match data_dir {
+        Some(dir) => Ok(DatabaseUrl::Sqlite(dir.join(DATABASE_FILE))),
+        None => bail!(
+            "no per-user data directory (is HOME set?); \
+             name the database with --database-url sqlite://PATH or LINKEDGROW_DATABASE_URL"
+        ),
+    }
 }
 
 /// Everything the server needs to run: each setting's flag, environment variable and default
 /// are declared here, and `linkedgrow serve` flattens them into its arguments.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Where the data lives (the global `--database-url`, see [`DatabaseArgs`]).
-    #[arg(skip = DatabaseUrl::default())]
+    /// Where the data lives: the CLI sets it from the global `--database-url` (see
+    /// [`DatabaseArgs`]).
+    #[arg(skip = DatabaseUrl::Sqlite(PathBuf::from(LEGACY_DATABASE_PATH)))]
     pub database: DatabaseUrl,
     /// The address to listen on.
     #[arg(long, env = "LINKEDGROW_LISTEN", default_value = "127.0.0.1:8080")]
@@ -147,14 +196,6 @@ impl Default for ConnectionLimits {
     }
 }
 
-impl Default for DatabaseUrl {
-    fn default() -> Self {
-        DEFAULT_DATABASE_URL
-            .parse()
-            .expect("the default database URL parses")
-    }
-}
-
 impl Config {
     /// The defaults the flags declare (not the environment's) for everything but the database.
     pub fn new(database: DatabaseUrl) -> Self {
@@ -198,7 +239,8 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_flags_defaults() {
-        let config = Config::new(DatabaseUrl::default());
+        let database = DatabaseUrl::Sqlite("/srv/linkedgrow.db".into());
+        let config = Config::new(database.clone());
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(
             (config.rate_limit_per_minute, config.rate_limit_per_hour),
@@ -207,9 +249,44 @@ mod tests {
         assert!(!config.trust_proxy);
         assert_eq!(config.webhooks.retry_schedule.attempts(), 8);
         assert!(!config.webhooks.allow_private);
+        assert_eq!(config.database, database);
+    }
+
+    #[test]
+    fn the_default_database_is_the_per_user_one_unless_the_directory_has_the_old_one() {
+        let data_dir = PathBuf::from("/home/ada/.local/share/linkedgrow");
         assert_eq!(
-            config.database,
+            default_database(false, Some(data_dir.clone())).unwrap(),
+            DatabaseUrl::Sqlite(data_dir.join("linkedgrow.db"))
+        );
+        assert_eq!(
+            default_database(true, Some(data_dir)).unwrap(),
             DatabaseUrl::Sqlite("./data/linkedgrow.db".into())
         );
+        assert_eq!(
+            default_database(true, None).unwrap(),
+            DatabaseUrl::Sqlite("./data/linkedgrow.db".into())
+        );
+        let message = default_database(false, None).unwrap_err().to_string();
+        assert!(message.contains("LINKEDGROW_DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn a_flag_or_the_environment_wins_over_the_default() {
+        let args = DatabaseArgs {
+            url: Some("sqlite:///srv/db.sqlite".parse().unwrap()),
+        };
+        assert_eq!(
+            args.resolve().unwrap(),
+            DatabaseUrl::Sqlite("/srv/db.sqlite".into())
+        );
+    }
+
+    #[test]
+    fn locations_are_absolute() {
+        let url = DatabaseUrl::Sqlite("./data/linkedgrow.db".into());
+        let location = url.location();
+        assert!(location.is_absolute(), "{}", location.display());
+        assert!(location.ends_with("data/linkedgrow.db"));
     }
 }

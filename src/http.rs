@@ -1,5 +1,6 @@
 //! Layers every response passes through: request ids, logging, panics, the body's size and
-//! time limits, and the envelope for errors the framework produces by itself.
+//! time limits, the envelope for errors the framework produces by itself, and `no-store` on
+//! pages and redirects.
 
 use std::any::Any;
 use std::time::Duration;
@@ -50,8 +51,28 @@ pub fn with_common_layers(router: Router<AppState>, body_timeout: Duration) -> R
                 limits::enforce,
             ))
             .layer(axum::middleware::from_fn(envelope_for_bare_errors))
+            .layer(axum::middleware::map_response(no_store_for_pages))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
+}
+
+/// Pages hold personal data and redirects depend on who is signed in, so neither is kept in
+/// any cache: every HTML page and redirect without a `Cache-Control` of its own gets
+/// `no-store`, those the web app renders, the framework's and the API reference's (`/docs`)
+/// alike. Stylesheets and scripts set their own.
+async fn no_store_for_pages(mut response: Response) -> Response {
+    let headers = response.headers();
+    let page = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    // A redirect has a Location; a 304 (also 3xx) is the API's, and stands for a 200 without it.
+    let redirect = response.status().is_redirection() && headers.contains_key(header::LOCATION);
+    if (page || redirect) && !headers.contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Request ids are random UUIDs (v4) drawn from the thread's user-space CSPRNG: tower-http's

@@ -1,7 +1,8 @@
 //! The API's one error type and the JSON envelope every error response uses:
 //! `{"error":{"code":"UPPER_SNAKE","message":"…"}}`.
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -211,50 +212,42 @@ impl From<RangeError> for ApiError {
     }
 }
 
-/// `axum::Json` whose rejections are [`ApiError`]s, so malformed bodies get the envelope too.
+/// The API's JSON body and response. Its rejections are [`ApiError`]s in the API's words (see
+/// [`json_body`](super::json_body)): every endpoint that takes a body reads it through this
+/// one extractor, so a new one inherits the messages.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for AppJson<T>
 where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !super::json_body::is_json(req.headers()) {
+            return Err(ApiError::Http {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "UNSUPPORTED_MEDIA_TYPE",
+                message: "send the body as JSON with Content-Type: application/json".into(),
+            });
         }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| bytes_rejection(&rejection))?;
+        super::json_body::parse(&bytes).map(Self)
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::JsonDataError(err) => {
-            // serde names the field ("unknown field `scheduled_at`, expected one of …").
-            let detail = std::error::Error::source(&err)
-                .map(ToString::to_string)
-                .unwrap_or_else(|| err.body_text());
-            ApiError::bad_request("INVALID_BODY", format!("invalid request body: {detail}"))
-        }
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::bad_request("MALFORMED_JSON", "the request body is not valid JSON")
-        }
-        JsonRejection::MissingJsonContentType(_) => ApiError::Http {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "UNSUPPORTED_MEDIA_TYPE",
-            message: "send the body as JSON with Content-Type: application/json".into(),
-        },
-        JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            payload_too_large()
-        }
-        other => ApiError::Http {
-            status: other.status(),
-            code: "INVALID_BODY",
-            message: other.body_text(),
-        },
+fn bytes_rejection(rejection: &BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return payload_too_large();
+    }
+    ApiError::Http {
+        status: rejection.status(),
+        code: "INVALID_BODY",
+        message: "the request body could not be read".into(),
     }
 }
 

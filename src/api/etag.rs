@@ -14,7 +14,8 @@ pub fn etag_of<T: Serialize>(view: &T) -> String {
     etag_of_bytes(&serde_json::to_vec(view).expect("views serialize"))
 }
 
-fn etag_of_bytes(body: &[u8]) -> String {
+/// The strong ETag of a representation's exact bytes, quotes included.
+pub(crate) fn etag_of_bytes(body: &[u8]) -> String {
     format!("\"{}\"", &crate::keys::hex_sha256(body)[..32])
 }
 

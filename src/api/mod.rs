@@ -4,6 +4,7 @@
 pub mod account;
 pub mod analytics;
 pub mod auth;
+pub mod conditional;
 pub mod docs;
 pub mod error;
 pub mod etag;
@@ -11,6 +12,7 @@ pub mod events;
 pub mod health;
 pub mod ideas;
 pub mod idempotency;
+pub mod json_body;
 pub mod middleware;
 pub mod openapi;
 pub mod posts;
@@ -78,6 +80,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/analytics", get(analytics::account_analytics))
         .route("/profile", get(account::profile))
         .route("/keys/current", get(account::current_key))
+        // Inside authentication: a 304 counts against the rate limit like a 200.
+        .route_layer(axum::middleware::from_fn(conditional::conditional_get))
         // Authentication wraps every route above, so it runs before a POST's idempotency layer.
         .route_layer(axum::middleware::from_fn_with_state(
             state,

@@ -63,7 +63,7 @@ enum LinkedInCommand {
 
 /// Runs a `linkedin` command against `database`.
 pub async fn run(database: DatabaseUrl, args: LinkedInArgs) -> anyhow::Result<()> {
-    let store = linkedgrow::open_store(&database)?;
+    let store = super::open_existing_store(&database)?;
     let DatabaseUrl::Sqlite(path) = &database;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let publisher = Publisher::from_config(

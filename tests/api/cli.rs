@@ -1,6 +1,7 @@
 //! The `linkedgrow` binary: admin commands, and the server as a separate process.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use linkedgrow::domain::Plan;
@@ -384,6 +385,7 @@ pub fn serve_command(
 async fn an_acknowledged_write_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    stdout(&linkedgrow(&db, &["migrate"]));
     let ada = email("ada");
     stdout(&linkedgrow(
         &db,
@@ -521,4 +523,215 @@ async fn each_request_has_a_log_line_with_its_request_id() {
             lines[0]
         );
     }
+}
+
+/// Lines of `output`'s standard error, blank ones left out.
+fn stderr_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn admin_commands_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elsewhere").join("db.sqlite");
+    let db = format!("sqlite://{}", path.display());
+    let ada = email("ada");
+    for args in [
+        vec!["keys", "list", "--email", &ada],
+        vec!["keys", "revoke", "key_nope"],
+        vec![
+            "keys",
+            "create",
+            "--email",
+            &ada,
+            "--name",
+            "k",
+            "--scopes",
+            "posts:read",
+        ],
+        vec![
+            "users", "create", "--email", &ada, "--name", "Ada", "--plan", "business",
+        ],
+        vec!["users", "set-plan", "--email", &ada, "--plan", "pro"],
+        vec!["linkedin", "status", "--email", &ada],
+    ] {
+        let output = linkedgrow(&db, &args);
+        assert!(!output.status.success(), "{args:?}");
+        let lines = stderr_lines(&output);
+        assert_eq!(
+            lines,
+            [format!(
+                "error: no database at {}; point at yours with --database-url sqlite://PATH \
+                 (or LINKEDGROW_DATABASE_URL), or create one with `linkedgrow migrate`",
+                path.display()
+            )],
+            "{args:?}"
+        );
+        assert!(
+            !dir.path().join("elsewhere").exists(),
+            "{args:?} created it"
+        );
+    }
+
+    // `migrate` creates it on purpose; then the admin commands work.
+    let created = stdout(&linkedgrow(&db, &["migrate"]));
+    assert!(created.contains(&path.display().to_string()), "{created}");
+    assert!(path.is_file());
+    let output = linkedgrow(&db, &["keys", "list", "--email", &ada]);
+    assert_eq!(
+        stderr_lines(&output),
+        [format!("error: no user with the email {ada}")]
+    );
+}
+
+/// `linkedgrow` run from `cwd` with no database named, its per-user data directory under `home`.
+fn linkedgrow_by_default(home: &Path, cwd: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linkedgrow"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("LINKEDGROW_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"));
+    command
+}
+
+#[tokio::test]
+async fn the_default_database_is_the_same_from_any_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    for d in [&home, &one, &two] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let expected = home.join("data/linkedgrow/linkedgrow.db");
+
+    // Before any server ran: no database, and the error names where it was looked for.
+    let output = linkedgrow_by_default(
+        &home,
+        &one,
+        &["keys", "list", "--email", "demo@example.com"],
+    )
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("error: no database at {};", expected.display())),
+        "{lines:?}"
+    );
+    assert!(!expected.exists());
+
+    // `serve` started in one directory says where its data is…
+    let mut command =
+        linkedgrow_by_default(&home, &one, &["serve", "--listen", "127.0.0.1:0", "--demo"]);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    while !banner.contains("sign in as") {
+        assert!(reader.read_line(&mut banner).unwrap() > 0, "{banner}");
+    }
+    let lines: Vec<&str> = banner.lines().collect();
+    assert!(
+        lines[0].starts_with("LinkedGrow API listening on http://127.0.0.1:"),
+        "{banner}"
+    );
+    assert_eq!(
+        lines[1],
+        format!("Database: {}", expected.display()),
+        "{banner}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(wait_at_most(&mut child, std::time::Duration::from_secs(20)).success());
+
+    // …and an admin command run from another directory finds the demo key there.
+    let output = linkedgrow_by_default(
+        &home,
+        &two,
+        &["keys", "list", "--email", "demo@example.com", "--json"],
+    )
+    .output()
+    .unwrap();
+    let listed: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(!one.join("data").exists() && !two.join("data").exists());
+}
+
+#[tokio::test]
+async fn a_data_directory_of_earlier_versions_in_the_current_directory_is_still_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let old = dir.path().join("old");
+    std::fs::create_dir_all(&home).unwrap();
+    let legacy = old.join("data/linkedgrow.db");
+    stdout(&linkedgrow(
+        &format!("sqlite://{}", legacy.display()),
+        &["migrate"],
+    ));
+    let ghost = email("ghost");
+    let output = linkedgrow_by_default(&home, &old, &["keys", "list", "--email", &ghost])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr_lines(&output),
+        [format!("error: no user with the email {ghost}")],
+        "the database in ./data was opened"
+    );
+    assert!(!home.join("data").exists());
+}
+
+#[tokio::test]
+async fn revoking_says_what_happened() {
+    let app = spawn_app().await;
+    let db = app.database_url();
+    let user = app.create_user(Plan::Business).await;
+    let (id, _) = app
+        .create_key(&user, &[linkedgrow::domain::Scope::PostsRead])
+        .await;
+
+    let first = stdout(&linkedgrow(&db, &["keys", "revoke", &id]));
+    assert_eq!(first, format!("revoked {id} (test key)\n"));
+    let revoked_at = app
+        .store
+        .key_by_id(&id.as_str().into())
+        .await
+        .unwrap()
+        .revoked_at
+        .unwrap();
+    // Again: nothing to do, said plainly with the first revocation's time, and still a success.
+    let again = stdout(&linkedgrow(&db, &["keys", "revoke", &id]));
+    assert_eq!(
+        again,
+        format!(
+            "{id} (test key) was already revoked on {}; nothing changed\n",
+            linkedgrow::domain::time::rfc3339(revoked_at)
+        )
+    );
+    // An unknown id: one line, said once.
+    let output = linkedgrow(&db, &["keys", "revoke", "key_nope"]);
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr_lines(&output),
+        ["error: no API key with id key_nope"]
+    );
+    let ghost = email("ghost");
+    let output = linkedgrow(&db, &["keys", "list", "--email", &ghost]);
+    assert_eq!(
+        stderr_lines(&output),
+        [format!("error: no user with the email {ghost}")]
+    );
 }

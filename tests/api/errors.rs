@@ -190,3 +190,64 @@ async fn over_long_uris_and_too_many_or_too_large_headers_use_the_envelope() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_method_a_path_lacks_is_405_even_with_an_idempotency_key() {
+    let app = spawn_app().await;
+    let key = app.full_key().await;
+    let used = "4f9c2b1e-8d7a-4c3b-9e6f-0a1b2c3d4e5f";
+    let created = app
+        .request(Method::POST, "/api/v1/ideas", &key)
+        .header("idempotency-key", used)
+        .json(&serde_json::json!({ "content": "an idea" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    for (method, path, idempotency_key) in [
+        (Method::TRACE, "/api/v1/ideas", used),
+        (Method::TRACE, "/api/v1/ideas", "a-fresh-key"),
+        (Method::PATCH, "/api/v1/posts", used),
+        (Method::DELETE, "/api/v1/ideas/x/convert", used),
+    ] {
+        let response = app
+            .request(method.clone(), path, &key)
+            .header("idempotency-key", idempotency_key)
+            .send()
+            .await
+            .unwrap();
+        let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(allow.contains("POST"), "{method} {path}: {allow}");
+        assert!(!allow.contains(method.as_str()), "{method} {path}: {allow}");
+        assert_error(response, 405, "METHOD_NOT_ALLOWED").await;
+    }
+}
+
+#[tokio::test]
+async fn pages_redirects_and_the_reference_are_not_cached() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &'static str| client.get(app.url(path)).send();
+    // The first-run page, then (with a user) the redirect to sign in.
+    let setup = get("/").await.unwrap();
+    assert_eq!(setup.status(), 200);
+    assert_eq!(setup.headers()["cache-control"], "no-store");
+    app.create_user(linkedgrow::domain::Plan::Business).await;
+    for (path, status) in [
+        ("/", 303),
+        ("/settings", 303),
+        ("/docs", 303),
+        ("/docs/", 200),
+    ] {
+        let response = get(path).await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    // The reference's script and the API's answers are not pages.
+    let script = get("/docs/swagger-ui-bundle.js").await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(!script.headers().contains_key("cache-control"));
+}

@@ -3,6 +3,7 @@
 mod account;
 mod analytics;
 mod auth;
+mod body_errors;
 mod browser;
 mod cli;
 mod connections;

@@ -93,6 +93,7 @@ async fn killed_while_linkedin_holds_the_post_it_is_published_once_after_restart
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let log = dir.path().join("server.log");
     let email = "ada\u{40}example.com";
+    run(&db, &fake, &["migrate"]);
     run(
         &db,
         &fake,
@@ -213,6 +214,7 @@ async fn the_linkedin_commands_connect_show_and_disconnect_a_member() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let email = "ada\u{40}example.com";
+    run(&db, &fake, &["migrate"]);
     run(
         &db,
         &fake,

@@ -1,6 +1,6 @@
 //! The web app in a real headless Chromium: the whole path from an empty install to a
-//! working (then revoked) API key, the refusals, and the Posts pages. The same run saves
-//! the screenshots the README shows.
+//! working (then revoked) API key, the refusals, and the Posts pages. With
+//! `UPDATE_SCREENSHOTS=1` the same run saves the screenshots the README shows.
 
 use linkedgrow::admin;
 use linkedgrow::domain::Plan;

@@ -1,6 +1,7 @@
 //! Publishing in a real headless Chromium: connect LinkedIn through the stand-in's consent
 //! page, schedule a post on the page, see it published with its link, and a refused post
-//! with its reason. The same run saves the README's screenshots of both pages.
+//! with its reason. With `UPDATE_SCREENSHOTS=1` the same run saves the README's screenshots of
+//! both pages.
 
 use linkedgrow::admin;
 use linkedgrow::domain::Plan;

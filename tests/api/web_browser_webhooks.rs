@@ -1,6 +1,7 @@
 //! Settings › Webhooks in a real headless Chromium: add an endpoint pointing at a receiver on
 //! this machine, copy its secret, send a test event and resend it, see both deliveries, then
-//! disable it. The same run saves the README's screenshots of the pages.
+//! disable it. With `UPDATE_SCREENSHOTS=1` the same run saves the README's screenshots of the
+//! pages.
 
 use linkedgrow::admin;
 use linkedgrow::domain::Plan;

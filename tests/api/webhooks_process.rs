@@ -40,6 +40,7 @@ async fn killed_with_undelivered_events_the_server_sends_them_all_after_a_restar
         ("LINKEDGROW_WEBHOOK_TIMEOUT_SECONDS", "2"),
     ];
     let email = "ada\u{40}example.com";
+    run(&db, &fake, &["migrate"]);
     run(
         &db,
         &fake,

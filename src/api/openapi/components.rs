@@ -36,7 +36,7 @@ pub(super) fn examples_for(status: &str) -> Vec<(&'static str, &'static str)> {
     match status {
         "400" => vec![
             ("INVALID_CONTENT", "Post content cannot be empty"),
-            ("INVALID_BODY", "invalid request body: unknown field `scheduled_at`, expected one of `content`, `status`, `scheduledAt`"),
+            ("INVALID_BODY", "invalid request body: unknown field `scheduled_at`; allowed: `content`, `status`, `scheduledAt`"),
             ("MALFORMED_JSON", "the request body is not valid JSON"),
             ("INVALID_PARAMETER", "limit must be an integer from 1 to 100, got \"0\""),
         ],
@@ -77,6 +77,12 @@ pub(super) fn shared_headers() -> Value {
             "description": "`Bearer`.",
             "schema": { "type": "string" }
         },
+        "ETag": {
+            "description": "The strong entity tag of this representation (a hash of its exact bytes). \
+                Send it back in `If-None-Match` to be answered 304 while it is current; posts and \
+                ideas also take it in `If-Match`.",
+            "schema": { "type": "string" }
+        },
     })
 }
 
@@ -102,6 +108,16 @@ pub(super) fn shared_parameters() -> Value {
                 "pattern": "^[!-~]([ -~]*[!-~])?$"
             },
             "example": "4f9c2b1e-8d7a-4c3b-9e6f-0a1b2c3d4e5f"
+        },
+        "IfNoneMatch": {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": false,
+            "description": "The `ETag` of the representation the client holds (or several, \
+                comma-separated, or `*`). While it is still current the answer is 304 Not Modified \
+                with that `ETag` and no body; a 304 counts against the rate limit like a 200.",
+            "schema": { "type": "string" },
+            "example": "\"5d41402abc4b2a76b9719d911017c592\""
         }
     })
 }
@@ -130,6 +146,15 @@ pub(super) fn shared_responses() -> Value {
                 "X-RateLimit-Reset": { "$ref": "#/components/headers/X-RateLimit-Reset" },
             },
             "content": error_content(&[("RATE_LIMITED", "rate limit exceeded; retry in 12 seconds")]),
+        },
+        "NotModified": {
+            "description": "The representation matching `If-None-Match` is still current: no body.",
+            "headers": {
+                "ETag": { "$ref": "#/components/headers/ETag" },
+                "X-RateLimit-Limit": { "$ref": "#/components/headers/X-RateLimit-Limit" },
+                "X-RateLimit-Remaining": { "$ref": "#/components/headers/X-RateLimit-Remaining" },
+                "X-RateLimit-Reset": { "$ref": "#/components/headers/X-RateLimit-Reset" },
+            },
         },
         "PayloadTooLarge": {
             "description": "The body is larger than 64 KiB (`PAYLOAD_TOO_LARGE`).",

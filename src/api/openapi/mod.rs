@@ -216,11 +216,37 @@ fn complete_operation(method: &str, operation: &mut Value) {
             .expect("parameters")
             .push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
     }
+    // Every authenticated read is tagged and conditional (`api::conditional`).
+    let conditional = method == "get" && scopes.is_some();
+    if conditional {
+        let parameters = op.entry("parameters").or_insert_with(|| json!([]));
+        parameters
+            .as_array_mut()
+            .expect("parameters")
+            .push(json!({ "$ref": "#/components/parameters/IfNoneMatch" }));
+    }
 
     let responses = op
         .get_mut("responses")
         .and_then(Value::as_object_mut)
         .expect("responses");
+    if conditional {
+        if let Some(headers) = responses
+            .get_mut("200")
+            .and_then(Value::as_object_mut)
+            .map(|ok| ok.entry("headers").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+        {
+            headers.insert(
+                "ETag".into(),
+                json!({ "$ref": "#/components/headers/ETag" }),
+            );
+        }
+        responses.insert(
+            "304".into(),
+            json!({ "$ref": "#/components/responses/NotModified" }),
+        );
+    }
     if scopes.is_some() {
         responses.insert(
             "401".into(),
@@ -384,6 +410,24 @@ mod tests {
                     assert!(op["x-required-scopes"].is_array(), "{name}");
                     assert!(op["responses"]["401"].is_object(), "{name}");
                     assert!(op["responses"]["429"].is_object(), "{name}");
+                }
+                if path.starts_with("/api/") && method == "get" {
+                    assert_eq!(
+                        op["responses"]["304"]["$ref"], "#/components/responses/NotModified",
+                        "{name}"
+                    );
+                    assert_eq!(
+                        op["responses"]["200"]["headers"]["ETag"]["$ref"],
+                        "#/components/headers/ETag",
+                        "{name}"
+                    );
+                    assert!(
+                        op["parameters"]
+                            .as_array()
+                            .unwrap()
+                            .contains(&json!({ "$ref": "#/components/parameters/IfNoneMatch" })),
+                        "{name}"
+                    );
                 }
             }
         }
