@@ -530,3 +530,46 @@ pub async fn linkedin_events_are_sent_once_per_change(db: &dyn TestDatabase) {
     );
     assert_eq!(events[1].1["data"]["connected"], false);
 }
+
+/// The outbox's order survives the purge: when every event on record is older than the cut (a
+/// quiet month), the next event still reaches the queue. Event seqs must never be reused, or the
+/// dispatcher (which reads `seq > last dispatched`) skips the new events for good.
+pub async fn events_after_a_purge_of_every_old_event_are_still_delivered(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
+    for n in 0..3 {
+        store
+            .insert_post(
+                &ada.id,
+                &PostId::from(format!("post_{n}")),
+                &draft("p"),
+                NOW,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(drain(store.as_ref(), NOW).await.len(), 3);
+
+    let month_later = NOW + 31 * 24 * 3_600_000;
+    store
+        .purge_webhook_records(month_later - 30 * 24 * 3_600_000)
+        .await
+        .unwrap();
+    store
+        .insert_post(
+            &ada.id,
+            &PostId::from("post_new"),
+            &draft("back"),
+            month_later,
+        )
+        .await
+        .unwrap();
+    let events = drain(store.as_ref(), month_later).await;
+    assert_eq!(
+        types(&events),
+        ["post.created"],
+        "the event of a change made after the purge is queued"
+    );
+    assert_eq!(events[0].1["data"]["id"], "post_new");
+}
