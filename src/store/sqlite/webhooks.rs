@@ -526,11 +526,12 @@ impl WebhookStore for SqliteStore {
                 )?
                 .execute([before])?;
             // Old events no message waits for any more (the pending ones read by the queue's
-            // index once, not per event).
+            // index once, not per event). The last dispatched event stays: `seq` is a rowid, so
+            // with it gone the next event could take a seq the dispatcher has already passed.
             gone += tx
                 .prepare_cached(
                     "DELETE FROM webhook_events WHERE created_at < ?1
-                       AND seq <= (SELECT last_event FROM webhook_dispatch)
+                       AND seq < (SELECT last_event FROM webhook_dispatch)
                        AND seq NOT IN
                          (SELECT event_seq FROM webhook_messages WHERE state = 'pending')",
                 )?
