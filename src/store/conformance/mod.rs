@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
             webhooks_are_seen_by_scope_and_stop_with_their_key_or_plan,
             linkedin_events_are_sent_once_per_change,
             events_after_a_purge_of_every_old_event_are_still_delivered,
+            a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {

@@ -573,3 +573,44 @@ pub async fn events_after_a_purge_of_every_old_event_are_still_delivered(db: &dy
     );
     assert_eq!(events[0].1["data"]["id"], "post_new");
 }
+
+/// A key revoked while its request to create a webhook is under way (its url's name can take
+/// seconds to resolve) must not leave an enabled webhook behind: revoking a key disables its
+/// webhooks, also the one stored a moment after the revocation.
+pub async fn a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    let key = KeyId::from("key_1");
+    store.insert_key(&new_key(&ada, &key, NOW)).await.unwrap();
+    // The request was authenticated before this; the revocation lands while it checks the url.
+    store.revoke_key(&key, NOW + 1).await.unwrap();
+    let hook = store
+        .insert_webhook(
+            &NewWebhook {
+                id: WebhookId::from("wh_late"),
+                user_id: ada.id.clone(),
+                created_by_key: Some(key.clone()),
+                url: "https://example.com/hook".into(),
+                events: EventFilter::All,
+                read_scopes: [Scope::PostsRead].into_iter().collect(),
+                description: None,
+                secret_sealed: "sealed".into(),
+            },
+            NOW + 2,
+        )
+        .await
+        .unwrap();
+    assert!(
+        hook.disabled,
+        "a revoked key's webhook never starts enabled"
+    );
+    assert_eq!(hook.disabled_reason.as_deref(), Some("key_revoked"));
+    store
+        .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW + 3)
+        .await
+        .unwrap();
+    assert!(
+        drain(store.as_ref(), NOW + 3).await.is_empty(),
+        "nothing is delivered for the revoked key"
+    );
+}
