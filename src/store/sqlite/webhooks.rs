@@ -144,13 +144,19 @@ fn page_total(
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn insert_webhook(&self, new: &NewWebhook, now: i64) -> StoreResult<Webhook> {
+        // A key revoked since its request was authenticated gets its webhook disabled, as
+        // `revoke_key` disables the ones it already had.
         self.write(|conn| {
             write_returning(
                 conn,
                 &format!(
                     "INSERT INTO webhooks (id, user_id, created_by_key, url, events, reads_posts,
-                         reads_ideas, reads_profile, description, secret, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                         reads_ideas, reads_profile, description, secret, created_at, updated_at,
+                         disabled, disabled_reason)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, revoked,
+                         CASE WHEN revoked THEN 'key_revoked' END
+                     FROM (SELECT EXISTS (SELECT 1 FROM api_keys
+                                          WHERE id = ?3 AND revoked_at IS NOT NULL) AS revoked)
                      RETURNING {WEBHOOK_COLUMNS}"
                 ),
                 params![
