@@ -66,6 +66,7 @@ macro_rules! conformance_tests {
             linkedin_events_are_sent_once_per_change,
             events_after_a_purge_of_every_old_event_are_still_delivered,
             a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled,
+            deleting_a_converted_post_tells_the_idea_s_subscribers,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {

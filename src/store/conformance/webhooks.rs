@@ -614,3 +614,41 @@ pub async fn a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled(db: &dyn T
         "nothing is delivered for the revoked key"
     );
 }
+
+/// Deleting a converted idea's post unlinks the idea (its `postId` goes back to `null`, and it
+/// may be converted again): the idea changed as `GET /ideas/{id}` shows it, so its subscribers
+/// hear `idea.updated` with the idea as it is now, beside `post.deleted`.
+pub async fn deleting_a_converted_post_tells_the_idea_s_subscribers(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
+    let idea = store
+        .insert_idea(&ada.id, "idea_1", &idea_fields("an idea", &[]), NOW)
+        .await
+        .unwrap();
+    let post = PostId::from("post_1");
+    store
+        .convert_idea(
+            &ada.id,
+            &idea.id,
+            idea.version,
+            &post,
+            &draft("an idea"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    drain(store.as_ref(), NOW).await;
+
+    store
+        .delete_post(&ada.id, &post, None, NOW + 1)
+        .await
+        .unwrap();
+    let events = drain(store.as_ref(), NOW + 1).await;
+    let unlinked = events
+        .iter()
+        .find(|(kind, _)| kind == "idea.updated")
+        .unwrap_or_else(|| panic!("no idea.updated among {:?}", types(&events)));
+    assert_eq!(unlinked.1["data"]["id"], "idea_1");
+    assert_eq!(unlinked.1["data"]["postId"], Value::Null);
+}
