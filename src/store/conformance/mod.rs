@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
             events_after_a_purge_of_every_old_event_are_still_delivered,
             a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled,
             deleting_a_converted_post_tells_the_idea_s_subscribers,
+            a_listed_attempt_can_be_resent_after_a_purge,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {

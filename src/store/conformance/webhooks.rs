@@ -652,3 +652,49 @@ pub async fn deleting_a_converted_post_tells_the_idea_s_subscribers(db: &dyn Tes
     assert_eq!(unlinked.1["data"]["id"], "idea_1");
     assert_eq!(unlinked.1["data"]["postId"], Value::Null);
 }
+
+/// An attempt still listed (younger than the cut) can be resent: the purge must not drop the
+/// event a listed attempt sends, even when the event itself is older than the cut (it waited,
+/// here while its owner was below Business).
+pub async fn a_listed_attempt_can_be_resent_after_a_purge(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    let hook = subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
+    let day = 24 * 3_600_000;
+    store.set_plan(&ada.id, Plan::Pro).await.unwrap();
+    store
+        .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW)
+        .await
+        .unwrap();
+    assert!(drain(store.as_ref(), NOW).await.is_empty(), "it waits");
+    store.set_plan(&ada.id, Plan::Business).await.unwrap();
+    assert_eq!(drain(store.as_ref(), NOW + 29 * day).await.len(), 1);
+    store
+        .insert_post(
+            &ada.id,
+            &PostId::from("post_2"),
+            &draft("p"),
+            NOW + 30 * day,
+        )
+        .await
+        .unwrap();
+    assert_eq!(drain(store.as_ref(), NOW + 30 * day).await.len(), 1);
+
+    store.purge_webhook_records(NOW + day).await.unwrap();
+    let page = store.list_deliveries(&ada.id, &hook, 10, 0).await.unwrap();
+    assert_eq!(page.total, 2, "both attempts are younger than the cut");
+    let oldest = &page.deliveries[1];
+    let again = store
+        .claim_for_resend(
+            &ada.id,
+            &hook,
+            &oldest.id,
+            lease("r", NOW + 31 * day, NOW + 31 * day + LEASE),
+        )
+        .await;
+    assert!(
+        again.is_ok(),
+        "a listed attempt resends, got {:?}",
+        again.err()
+    );
+}
