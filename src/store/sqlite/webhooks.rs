@@ -531,15 +531,15 @@ impl WebhookStore for SqliteStore {
                     "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < ?1",
                 )?
                 .execute([before])?;
-            // Old events no message waits for any more (the pending ones read by the queue's
-            // index once, not per event). The last dispatched event stays: `seq` is a rowid, so
-            // with it gone the next event could take a seq the dispatcher has already passed.
+            // Old events no message refers to any more: a kept message (pending, or finished
+            // within the cut) keeps its event, which a listed attempt's resend sends (the
+            // messages read once, not per event). The last dispatched event stays: `seq` is a
+            // rowid, so with it gone the next event could take a seq the dispatcher has passed.
             gone += tx
                 .prepare_cached(
                     "DELETE FROM webhook_events WHERE created_at < ?1
                        AND seq < (SELECT last_event FROM webhook_dispatch)
-                       AND seq NOT IN
-                         (SELECT event_seq FROM webhook_messages WHERE state = 'pending')",
+                       AND seq NOT IN (SELECT event_seq FROM webhook_messages)",
                 )?
                 .execute([before])?;
             tx.commit()?;
