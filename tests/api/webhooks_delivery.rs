@@ -375,3 +375,44 @@ async fn wait_until_recorded(app: &TestApp, user: &UserId, webhook: &WebhookId, 
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// One account's hanging receivers must not hold up another account's deliveries. Every
+/// subscription gets at most `PER_WEBHOOK` slots, but nothing bounds how many subscriptions one
+/// account has nor how many of the `CONCURRENT_ATTEMPTS` slots they take together: 16
+/// subscriptions to a receiver that hangs take all 64, and nobody else's event goes out until
+/// the timeout (here 300 s) frees one.
+#[tokio::test]
+async fn another_account_s_hanging_receivers_hold_up_nobody_else() {
+    use linkedgrow::webhooks::worker::{CONCURRENT_ATTEMPTS, PER_WEBHOOK};
+    let app = delivering_app(300).await;
+    let stuck = Receiver::start().await;
+    stuck.answer_always(Answer::Hang);
+    let healthy = Receiver::start().await;
+    let (noisy, noisy_key) = owner(&app).await;
+    let subscriptions = CONCURRENT_ATTEMPTS / PER_WEBHOOK as usize;
+    for _ in 0..subscriptions {
+        subscribe(&app, &noisy, stuck.url(), EventFilter::All).await;
+    }
+    for n in 0..PER_WEBHOOK {
+        app.create_post(&noisy_key, &format!("noisy {n}")).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while stuck.hanging() < CONCURRENT_ATTEMPTS {
+        assert!(std::time::Instant::now() < deadline, "{}", stuck.hanging());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let (quiet, quiet_key) = owner(&app).await;
+    subscribe(&app, &quiet, healthy.url(), EventFilter::All).await;
+    app.create_post(&quiet_key, "mine").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while healthy.received().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let arrived = healthy.received().len();
+    stuck.release();
+    assert_eq!(
+        arrived, 1,
+        "another account's event waits while one account's hanging receivers hold every slot"
+    );
+}

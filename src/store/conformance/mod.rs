@@ -64,6 +64,10 @@ macro_rules! conformance_tests {
             attempts_move_a_message_on_and_are_listed_newest_first,
             webhooks_are_seen_by_scope_and_stop_with_their_key_or_plan,
             linkedin_events_are_sent_once_per_change,
+            events_after_a_purge_of_every_old_event_are_still_delivered,
+            a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled,
+            deleting_a_converted_post_tells_the_idea_s_subscribers,
+            a_listed_attempt_can_be_resent_after_a_purge,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {

@@ -530,3 +530,171 @@ pub async fn linkedin_events_are_sent_once_per_change(db: &dyn TestDatabase) {
     );
     assert_eq!(events[1].1["data"]["connected"], false);
 }
+
+/// The outbox's order survives the purge: when every event on record is older than the cut (a
+/// quiet month), the next event still reaches the queue. Event seqs must never be reused, or the
+/// dispatcher (which reads `seq > last dispatched`) skips the new events for good.
+pub async fn events_after_a_purge_of_every_old_event_are_still_delivered(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
+    for n in 0..3 {
+        store
+            .insert_post(
+                &ada.id,
+                &PostId::from(format!("post_{n}")),
+                &draft("p"),
+                NOW,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(drain(store.as_ref(), NOW).await.len(), 3);
+
+    let month_later = NOW + 31 * 24 * 3_600_000;
+    store
+        .purge_webhook_records(month_later - 30 * 24 * 3_600_000)
+        .await
+        .unwrap();
+    store
+        .insert_post(
+            &ada.id,
+            &PostId::from("post_new"),
+            &draft("back"),
+            month_later,
+        )
+        .await
+        .unwrap();
+    let events = drain(store.as_ref(), month_later).await;
+    assert_eq!(
+        types(&events),
+        ["post.created"],
+        "the event of a change made after the purge is queued"
+    );
+    assert_eq!(events[0].1["data"]["id"], "post_new");
+}
+
+/// A key revoked while its request to create a webhook is under way (its url's name can take
+/// seconds to resolve) must not leave an enabled webhook behind: revoking a key disables its
+/// webhooks, also the one stored a moment after the revocation.
+pub async fn a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    let key = KeyId::from("key_1");
+    store.insert_key(&new_key(&ada, &key, NOW)).await.unwrap();
+    // The request was authenticated before this; the revocation lands while it checks the url.
+    store.revoke_key(&key, NOW + 1).await.unwrap();
+    let hook = store
+        .insert_webhook(
+            &NewWebhook {
+                id: WebhookId::from("wh_late"),
+                user_id: ada.id.clone(),
+                created_by_key: Some(key.clone()),
+                url: "https://example.com/hook".into(),
+                events: EventFilter::All,
+                read_scopes: [Scope::PostsRead].into_iter().collect(),
+                description: None,
+                secret_sealed: "sealed".into(),
+            },
+            NOW + 2,
+        )
+        .await
+        .unwrap();
+    assert!(
+        hook.disabled,
+        "a revoked key's webhook never starts enabled"
+    );
+    assert_eq!(hook.disabled_reason.as_deref(), Some("key_revoked"));
+    store
+        .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW + 3)
+        .await
+        .unwrap();
+    assert!(
+        drain(store.as_ref(), NOW + 3).await.is_empty(),
+        "nothing is delivered for the revoked key"
+    );
+}
+
+/// Deleting a converted idea's post unlinks the idea (its `postId` goes back to `null`, and it
+/// may be converted again): the idea changed as `GET /ideas/{id}` shows it, so its subscribers
+/// hear `idea.updated` with the idea as it is now, beside `post.deleted`.
+pub async fn deleting_a_converted_post_tells_the_idea_s_subscribers(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
+    let idea = store
+        .insert_idea(&ada.id, "idea_1", &idea_fields("an idea", &[]), NOW)
+        .await
+        .unwrap();
+    let post = PostId::from("post_1");
+    store
+        .convert_idea(
+            &ada.id,
+            &idea.id,
+            idea.version,
+            &post,
+            &draft("an idea"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    drain(store.as_ref(), NOW).await;
+
+    store
+        .delete_post(&ada.id, &post, None, NOW + 1)
+        .await
+        .unwrap();
+    let events = drain(store.as_ref(), NOW + 1).await;
+    let unlinked = events
+        .iter()
+        .find(|(kind, _)| kind == "idea.updated")
+        .unwrap_or_else(|| panic!("no idea.updated among {:?}", types(&events)));
+    assert_eq!(unlinked.1["data"]["id"], "idea_1");
+    assert_eq!(unlinked.1["data"]["postId"], Value::Null);
+}
+
+/// An attempt still listed (younger than the cut) can be resent: the purge must not drop the
+/// event a listed attempt sends, even when the event itself is older than the cut (it waited,
+/// here while its owner was below Business).
+pub async fn a_listed_attempt_can_be_resent_after_a_purge(db: &dyn TestDatabase) {
+    let store = db.store();
+    let ada = user(store.as_ref(), "ada").await;
+    let hook = subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
+    let day = 24 * 3_600_000;
+    store.set_plan(&ada.id, Plan::Pro).await.unwrap();
+    store
+        .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW)
+        .await
+        .unwrap();
+    assert!(drain(store.as_ref(), NOW).await.is_empty(), "it waits");
+    store.set_plan(&ada.id, Plan::Business).await.unwrap();
+    assert_eq!(drain(store.as_ref(), NOW + 29 * day).await.len(), 1);
+    store
+        .insert_post(
+            &ada.id,
+            &PostId::from("post_2"),
+            &draft("p"),
+            NOW + 30 * day,
+        )
+        .await
+        .unwrap();
+    assert_eq!(drain(store.as_ref(), NOW + 30 * day).await.len(), 1);
+
+    store.purge_webhook_records(NOW + day).await.unwrap();
+    let page = store.list_deliveries(&ada.id, &hook, 10, 0).await.unwrap();
+    assert_eq!(page.total, 2, "both attempts are younger than the cut");
+    let oldest = &page.deliveries[1];
+    let again = store
+        .claim_for_resend(
+            &ada.id,
+            &hook,
+            &oldest.id,
+            lease("r", NOW + 31 * day, NOW + 31 * day + LEASE),
+        )
+        .await;
+    assert!(
+        again.is_ok(),
+        "a listed attempt resends, got {:?}",
+        again.err()
+    );
+}

@@ -144,13 +144,19 @@ fn page_total(
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn insert_webhook(&self, new: &NewWebhook, now: i64) -> StoreResult<Webhook> {
+        // A key revoked since its request was authenticated gets its webhook disabled, as
+        // `revoke_key` disables the ones it already had.
         self.write(|conn| {
             write_returning(
                 conn,
                 &format!(
                     "INSERT INTO webhooks (id, user_id, created_by_key, url, events, reads_posts,
-                         reads_ideas, reads_profile, description, secret, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                         reads_ideas, reads_profile, description, secret, created_at, updated_at,
+                         disabled, disabled_reason)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, revoked,
+                         CASE WHEN revoked THEN 'key_revoked' END
+                     FROM (SELECT EXISTS (SELECT 1 FROM api_keys
+                                          WHERE id = ?3 AND revoked_at IS NOT NULL) AS revoked)
                      RETURNING {WEBHOOK_COLUMNS}"
                 ),
                 params![
@@ -525,14 +531,15 @@ impl WebhookStore for SqliteStore {
                     "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < ?1",
                 )?
                 .execute([before])?;
-            // Old events no message waits for any more (the pending ones read by the queue's
-            // index once, not per event).
+            // Old events no message refers to any more: a kept message (pending, or finished
+            // within the cut) keeps its event, which a listed attempt's resend sends (the
+            // messages read once, not per event). The last dispatched event stays: `seq` is a
+            // rowid, so with it gone the next event could take a seq the dispatcher has passed.
             gone += tx
                 .prepare_cached(
                     "DELETE FROM webhook_events WHERE created_at < ?1
-                       AND seq <= (SELECT last_event FROM webhook_dispatch)
-                       AND seq NOT IN
-                         (SELECT event_seq FROM webhook_messages WHERE state = 'pending')",
+                       AND seq < (SELECT last_event FROM webhook_dispatch)
+                       AND seq NOT IN (SELECT event_seq FROM webhook_messages)",
                 )?
                 .execute([before])?;
             tx.commit()?;
