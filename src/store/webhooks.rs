@@ -161,6 +161,15 @@ pub struct Lease<'a> {
     pub until: i64,
 }
 
+/// How many held messages a claim may reach: per webhook, per account (over all its webhooks)
+/// and taken by this claim in all.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimBounds {
+    pub per_webhook: u32,
+    pub per_account: u32,
+    pub limit: u32,
+}
+
 /// What happens to a message after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextStep {
@@ -244,17 +253,16 @@ pub trait WebhookStore: Send + Sync {
         lease: Lease<'_>,
     ) -> StoreResult<ClaimedMessage>;
 
-    /// Claims up to `limit` due messages (pending, due, unheld or with a lapsed lease) of
-    /// enabled subscriptions whose owner is on a plan with API access, at most
-    /// `per_webhook` held at once per subscription (counting the ones already held), oldest
-    /// first. A message never attempted is due `first_delay_ms` after it was queued (the
+    /// Claims up to `bounds.limit` due messages (pending, due, unheld or with a lapsed lease)
+    /// of enabled subscriptions whose owner is on a plan with API access, at most
+    /// `bounds.per_webhook` held at once per subscription and `bounds.per_account` per owner
+    /// (counting the ones already held), oldest first; new events are fanned out first. A message never attempted is due `first_delay_ms` after it was queued (the
     /// first entry of the retry schedule).
     async fn claim_due_messages(
         &self,
         lease: Lease<'_>,
         first_delay_ms: i64,
-        per_webhook: u32,
-        limit: u32,
+        bounds: ClaimBounds,
     ) -> StoreResult<Vec<ClaimedMessage>>;
 
     /// Records an attempt of a held message and moves the message on (only while `claim`

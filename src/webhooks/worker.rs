@@ -4,9 +4,9 @@
 //! At least once: a message leaves the queue only when an attempt's outcome is recorded, so a
 //! worker that dies mid-attempt leaves it held until its lease runs out, and then any worker
 //! sends it again (with the same `webhook-id`, which receivers dedupe on). Bounded: at most
-//! [`PER_WEBHOOK`] attempts at one subscription at once (counted in the database, so across
-//! processes too) and [`CONCURRENT_ATTEMPTS`] in all, so a receiver that hangs holds a few
-//! slots for at most the timeout and delays nobody else.
+//! [`PER_WEBHOOK`] attempts at one subscription and [`PER_ACCOUNT`] at one account's at once
+//! (counted in the database, so across processes too) and [`CONCURRENT_ATTEMPTS`] in all, so a
+//! receiver that hangs holds a few slots for at most the timeout and delays nobody else.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use crate::domain::webhook::EventType;
 use crate::domain::{DeliveryId, EventId, UserId, WebhookId};
 use crate::linkedin::crypto::Key;
 use crate::store::webhooks::{
-    event_body, AttemptOutcome, ClaimedMessage, Delivery, Lease, NextStep,
+    event_body, AttemptOutcome, ClaimBounds, ClaimedMessage, Delivery, Lease, NextStep,
 };
 use crate::store::{Store, StoreResult};
 
@@ -29,8 +29,11 @@ use super::signing::Secret;
 
 /// Attempts at one subscription at once.
 pub const PER_WEBHOOK: u32 = 4;
-/// Attempts at once in one worker.
-pub const CONCURRENT_ATTEMPTS: usize = 64;
+/// Attempts at one account's subscriptions at once, however many it has: one account's hanging
+/// receivers cannot take every slot.
+pub const PER_ACCOUNT: u32 = 16;
+/// Attempts at once in one worker: waiting on the network is cheap, so it is ample.
+pub const CONCURRENT_ATTEMPTS: usize = 256;
 /// How often the worker looks for due messages when nothing woke it.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 /// How long a woken worker waits for more attempts to end before it claims again.
@@ -267,7 +270,15 @@ impl Webhooks {
         };
         let due = self
             .store
-            .claim_due_messages(lease, self.first_delay_ms(), PER_WEBHOOK, free)
+            .claim_due_messages(
+                lease,
+                self.first_delay_ms(),
+                ClaimBounds {
+                    per_webhook: PER_WEBHOOK,
+                    per_account: PER_ACCOUNT,
+                    limit: free,
+                },
+            )
             .await?;
         let started = due.len();
         for message in due {

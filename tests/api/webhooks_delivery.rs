@@ -377,13 +377,12 @@ async fn wait_until_recorded(app: &TestApp, user: &UserId, webhook: &WebhookId, 
 }
 
 /// One account's hanging receivers must not hold up another account's deliveries. Every
-/// subscription gets at most `PER_WEBHOOK` slots, but nothing bounds how many subscriptions one
-/// account has nor how many of the `CONCURRENT_ATTEMPTS` slots they take together: 16
-/// subscriptions to a receiver that hangs take all 64, and nobody else's event goes out until
-/// the timeout (here 300 s) frees one.
+/// subscription gets at most `PER_WEBHOOK` slots and every account `PER_ACCOUNT`, however many
+/// subscriptions it has: here one account subscribes enough hanging receivers to take every slot
+/// of the worker if it could, and another account's event still goes out.
 #[tokio::test]
 async fn another_account_s_hanging_receivers_hold_up_nobody_else() {
-    use linkedgrow::webhooks::worker::{CONCURRENT_ATTEMPTS, PER_WEBHOOK};
+    use linkedgrow::webhooks::worker::{CONCURRENT_ATTEMPTS, PER_ACCOUNT, PER_WEBHOOK};
     let app = delivering_app(300).await;
     let stuck = Receiver::start().await;
     stuck.answer_always(Answer::Hang);
@@ -396,11 +395,19 @@ async fn another_account_s_hanging_receivers_hold_up_nobody_else() {
     for n in 0..PER_WEBHOOK {
         app.create_post(&noisy_key, &format!("noisy {n}")).await;
     }
+    let bound = PER_ACCOUNT as usize;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while stuck.hanging() < CONCURRENT_ATTEMPTS {
+    while stuck.hanging() < bound {
         assert!(std::time::Instant::now() < deadline, "{}", stuck.hanging());
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // Room for more rounds of claims: the account stays at its bound.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(
+        stuck.hanging(),
+        bound,
+        "one account holds at most {bound} slots"
+    );
 
     let (quiet, quiet_key) = owner(&app).await;
     subscribe(&app, &quiet, healthy.url(), EventFilter::All).await;

@@ -132,7 +132,7 @@ impl From<Webhook> for WebhookView {
     "events": ["post.published", "post.failed"], "description": null,
     "disabled": false, "disabledReason": null,
     "createdAt": "2026-01-05T09:00:00Z", "updatedAt": "2026-01-05T09:00:00Z",
-    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    "secret": "whsec_BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY="
 })))]
 pub struct CreatedWebhook {
     #[serde(flatten)]

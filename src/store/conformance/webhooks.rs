@@ -7,12 +7,23 @@ use super::*;
 use crate::domain::webhook::{EventFilter, EventType};
 use crate::domain::{DeliveryId, EventId, WebhookId};
 use crate::store::publishing::LinkedInAccount;
-use crate::store::webhooks::{AttemptOutcome, ClaimedMessage, Lease, NewWebhook, NextStep};
+use crate::store::webhooks::{
+    AttemptOutcome, ClaimBounds, ClaimedMessage, Lease, NewWebhook, NextStep,
+};
 
 const LEASE: i64 = 60_000;
 
 fn lease(claim: &'static str, now: i64, until: i64) -> Lease<'static> {
     Lease { claim, now, until }
+}
+
+/// At most `per_webhook` per webhook and `limit` in all, no bound per account.
+fn bounds(per_webhook: u32, limit: u32) -> ClaimBounds {
+    ClaimBounds {
+        per_webhook,
+        per_account: u32::MAX,
+        limit,
+    }
 }
 
 fn all_reads() -> Scopes {
@@ -45,7 +56,7 @@ async fn subscribe(store: &dyn Store, user: &User, id: &str, events: EventFilter
 /// Claims everything due at `now` and gives back (type, body) in queue order.
 async fn drain(store: &dyn Store, now: i64) -> Vec<(String, Value)> {
     let claimed = store
-        .claim_due_messages(lease("drain", now, now + LEASE), 0, 100, 100)
+        .claim_due_messages(lease("drain", now, now + LEASE), 0, bounds(100, 100))
         .await
         .unwrap();
     for message in &claimed {
@@ -218,7 +229,7 @@ pub async fn subscriptions_get_only_the_events_they_asked_for(db: &dyn TestDatab
         .await
         .unwrap();
     let claimed = store
-        .claim_due_messages(lease("c", NOW, NOW + LEASE), 0, 100, 100)
+        .claim_due_messages(lease("c", NOW, NOW + LEASE), 0, bounds(100, 100))
         .await
         .unwrap();
     let mut seen: Vec<(String, String)> = claimed
@@ -260,8 +271,8 @@ pub async fn due_messages_are_held_by_one_worker_and_bounded_per_webhook(db: &dy
         .unwrap();
     }
     let (a, b) = tokio::join!(
-        one.claim_due_messages(lease("a", NOW, NOW + LEASE), 0, 2, 100),
-        two.claim_due_messages(lease("b", NOW, NOW + LEASE), 0, 2, 100),
+        one.claim_due_messages(lease("a", NOW, NOW + LEASE), 0, bounds(2, 100)),
+        two.claim_due_messages(lease("b", NOW, NOW + LEASE), 0, bounds(2, 100)),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(
@@ -274,7 +285,7 @@ pub async fn due_messages_are_held_by_one_worker_and_bounded_per_webhook(db: &dy
         .chain(&b)
         .all(|m| m.webhook_id == busy && m.attempt == 1));
     let later = one
-        .claim_due_messages(lease("c", NOW + 1, NOW + LEASE), 0, 2, 100)
+        .claim_due_messages(lease("c", NOW + 1, NOW + LEASE), 0, bounds(2, 100))
         .await
         .unwrap();
     assert!(
@@ -288,12 +299,16 @@ pub async fn due_messages_are_held_by_one_worker_and_bounded_per_webhook(db: &dy
         .await
         .unwrap();
     let next = one
-        .claim_due_messages(lease("d", NOW + 2, NOW + LEASE), 0, 2, 100)
+        .claim_due_messages(lease("d", NOW + 2, NOW + LEASE), 0, bounds(2, 100))
         .await
         .unwrap();
     assert_eq!(next.len(), 1);
     let after_lease = one
-        .claim_due_messages(lease("e", NOW + LEASE + 1, NOW + 2 * LEASE), 0, 5, 100)
+        .claim_due_messages(
+            lease("e", NOW + LEASE + 1, NOW + 2 * LEASE),
+            0,
+            bounds(5, 100),
+        )
         .await
         .unwrap();
     assert_eq!(after_lease.len(), 4, "the lapsed claims and the rest");
@@ -318,8 +333,9 @@ pub async fn attempts_move_a_message_on_and_are_listed_newest_first(db: &dyn Tes
         .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW)
         .await
         .unwrap();
-    let claim = |at: i64| store.claim_due_messages(lease("w", at, at + LEASE), 0, 4, 10);
-    let delayed = store.claim_due_messages(lease("w", NOW + 999, NOW + LEASE), 1_000, 4, 10);
+    let claim = |at: i64| store.claim_due_messages(lease("w", at, at + LEASE), 0, bounds(4, 10));
+    let delayed =
+        store.claim_due_messages(lease("w", NOW + 999, NOW + LEASE), 1_000, bounds(4, 10));
     assert!(
         delayed.await.unwrap().is_empty(),
         "the first attempt waits its delay"
@@ -471,7 +487,7 @@ pub async fn webhooks_are_seen_by_scope_and_stop_with_their_key_or_plan(db: &dyn
         .await
         .unwrap();
     let after = store
-        .claim_due_messages(lease("c", NOW + 3, NOW + LEASE), 0, 10, 10)
+        .claim_due_messages(lease("c", NOW + 3, NOW + LEASE), 0, bounds(10, 10))
         .await
         .unwrap();
     assert!(after.iter().all(|m| m.webhook_id == "wh_all"));

@@ -39,7 +39,11 @@ fn tags_to_sql(tags: &[String]) -> String {
     serde_json::to_string(tags).expect("a list of strings serializes")
 }
 
-fn find_idea(conn: &Connection, user_id: &UserId, id: &str) -> rusqlite::Result<Option<Idea>> {
+pub(super) fn find_idea(
+    conn: &Connection,
+    user_id: &UserId,
+    id: &str,
+) -> rusqlite::Result<Option<Idea>> {
     conn.prepare_cached(&format!(
         "SELECT {IDEA_COLUMNS} FROM ideas WHERE user_id = ?1 AND id = ?2"
     ))?

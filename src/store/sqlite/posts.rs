@@ -8,6 +8,7 @@ use crate::domain::{PostId, UserId};
 use crate::store::{Post, PostPage, PostStore, StoreError, StoreResult};
 
 use super::events::{self, Event};
+use super::ideas::find_idea;
 use super::rows::{missing_or_changed, write_returning};
 use super::SqliteStore;
 use crate::domain::webhook::EventType;
@@ -200,6 +201,11 @@ impl PostStore for SqliteStore {
     ) -> StoreResult<()> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
+        // Ideas converted into this post are unlinked by the foreign key: they change too.
+        let unlinked: Vec<String> = tx
+            .prepare_cached("SELECT id FROM ideas WHERE user_id = ?1 AND post_id = ?2")?
+            .query_map(params![user_id, id], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let deleted = tx
             .prepare_cached(
                 "DELETE FROM posts WHERE user_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
@@ -214,8 +220,16 @@ impl PostStore for SqliteStore {
                 id.as_str(),
             ));
         }
-        let event = Event::deleted(EventType::PostDeleted, id.as_str());
-        events::emit(&tx, user_id, &[event], now)?;
+        let mut changed = vec![Event::deleted(EventType::PostDeleted, id.as_str())];
+        for idea_id in &unlinked {
+            if let Some(idea) = find_idea(&tx, user_id, idea_id)? {
+                changed.push(Event::new(
+                    EventType::IdeaUpdated,
+                    self.payloads.idea(&idea),
+                ));
+            }
+        }
+        events::emit(&tx, user_id, &changed, now)?;
         tx.commit()?;
         Ok(())
     }

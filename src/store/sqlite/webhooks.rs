@@ -1,14 +1,16 @@
 //! Webhooks in SQLite. Claims are leases on queue rows, taken inside the one writer's
 //! transaction, so two workers (or two processes) never hold the same message at once.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::webhook::{EventFilter, EventType};
 use crate::domain::{DeliveryId, EventId, Plan, Scope, Scopes, UserId, WebhookId};
 use crate::store::webhooks::{
-    AttemptOutcome, ClaimedMessage, Delivery, DeliveryPage, Lease, NewWebhook, NextStep, Webhook,
-    WebhookChange, WebhookPage, WebhookStore,
+    AttemptOutcome, ClaimBounds, ClaimedMessage, Delivery, DeliveryPage, Lease, NewWebhook,
+    NextStep, Webhook, WebhookChange, WebhookPage, WebhookStore,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -235,7 +237,8 @@ impl WebhookStore for SqliteStore {
                 "UPDATE webhooks SET url = ?4, events = ?5, reads_posts = ?6, reads_ideas = ?7,
                     reads_profile = ?8, description = ?9, disabled = ?10,
                     disabled_reason = CASE WHEN ?10 THEN COALESCE(disabled_reason, 'owner') END,
-                    failing_since = CASE WHEN ?10 THEN failing_since END,
+                    failing_since = CASE WHEN ?10 OR disabled = 1 OR url <> ?4 THEN NULL
+                                         ELSE failing_since END,
                     updated_at = ?11, version = version + 1
                  WHERE user_id = ?1 AND id = ?2 AND version = ?3
                  RETURNING {WEBHOOK_COLUMNS}"
@@ -354,19 +357,30 @@ impl WebhookStore for SqliteStore {
         &self,
         lease: Lease<'_>,
         first_delay_ms: i64,
-        per_webhook: u32,
-        limit: u32,
+        bounds: ClaimBounds,
     ) -> StoreResult<Vec<ClaimedMessage>> {
         let now = lease.now;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
         events::dispatch(&tx)?;
+        // What each account holds now, over all its webhooks: no account's receivers may take
+        // more than `per_account` slots, whatever the number of its webhooks.
+        let mut account_held: HashMap<UserId, u32> = tx
+            .prepare_cached(
+                "SELECT w.user_id, COUNT(*) FROM webhook_messages h
+                 JOIN webhooks w ON w.id = h.webhook_id
+                 WHERE h.state = 'pending' AND h.claimed_until IS NOT NULL
+                   AND h.claimed_until > ?1
+                 GROUP BY w.user_id",
+            )?
+            .query_map([now], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         // The webhooks that have a due, unheld message, with how many they hold already; then
         // from each, its oldest due messages while it stays within `per_webhook`. Both are
         // index seeks per webhook, whatever the size of the backlog.
-        let webhooks: Vec<(WebhookId, u32)> = tx
+        let webhooks: Vec<(WebhookId, UserId, u32)> = tx
             .prepare_cached(
-                "SELECT w.id, (SELECT COUNT(*) FROM webhook_messages h
+                "SELECT w.id, w.user_id, (SELECT COUNT(*) FROM webhook_messages h
                                WHERE h.webhook_id = w.id AND h.state = 'pending'
                                  AND h.claimed_until IS NOT NULL AND h.claimed_until > ?1)
                  FROM webhooks w JOIN users u ON u.id = w.user_id
@@ -380,14 +394,21 @@ impl WebhookStore for SqliteStore {
             )?
             .query_map(
                 params![now, Plan::Business.as_str(), first_delay_ms],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?
             .collect::<rusqlite::Result<_>>()?;
         let mut due: Vec<i64> = Vec::new();
-        for (webhook_id, held) in webhooks {
-            let room = per_webhook
+        for (webhook_id, user_id, held) in webhooks {
+            let account = account_held.entry(user_id).or_default();
+            let room = bounds
+                .per_webhook
                 .saturating_sub(held)
-                .min(limit.saturating_sub(u32::try_from(due.len()).unwrap_or(u32::MAX)));
+                .min(bounds.per_account.saturating_sub(*account))
+                .min(
+                    bounds
+                        .limit
+                        .saturating_sub(u32::try_from(due.len()).unwrap_or(u32::MAX)),
+                );
             if room == 0 {
                 continue;
             }
@@ -403,6 +424,7 @@ impl WebhookStore for SqliteStore {
                     row.get(0)
                 })?
                 .collect::<rusqlite::Result<Vec<i64>>>()?;
+            *account += u32::try_from(events.len()).unwrap_or(u32::MAX);
             due.extend(events);
         }
         let mut claimed = Vec::with_capacity(due.len());
