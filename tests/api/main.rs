@@ -29,6 +29,7 @@ mod web_browser_linkedin;
 mod web_browser_webhooks;
 mod web_burst;
 mod web_client;
+mod web_ideas;
 mod web_keys;
 mod web_linkedin;
 mod web_posts;
