@@ -284,6 +284,10 @@ async fn turn_into_post_creates_the_draft_links_both_ways_and_opens_the_editor()
     assert_eq!(post["status"], "draft");
     let page = web.page(&editor).await;
     assert!(page.contains("Three hooks that worked"), "{page}");
+    assert!(
+        page.contains(&format!(r#"<a href="/ideas/{id}">Open the idea</a>"#)),
+        "the post links back to its idea: {page}"
+    );
 
     // Converted, the idea links to its post instead of offering the button again.
     let list = web.page("/ideas").await;
