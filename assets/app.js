@@ -1,5 +1,5 @@
-// LinkedGrow: the only script. It copies a new API key or webhook secret and counts a post's
-// characters; every page works without it.
+// LinkedGrow: the only script. It copies a new API key or webhook secret, counts a post's
+// characters and turns Enter in an idea's tags into a comma; every page works without it.
 "use strict";
 
 function copyText(input) {
@@ -47,7 +47,20 @@ function setUpCounters() {
   });
 }
 
+// Enter in the tags field ends a tag instead of submitting the form half filled in.
+function setUpTagFields() {
+  document.querySelectorAll("input[data-tags]").forEach(function (input) {
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.isComposing) return;
+      event.preventDefault();
+      var value = input.value.replace(/[\s,]+$/, "");
+      if (value !== "") input.value = value + ", ";
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   setUpCopyButtons();
   setUpCounters();
+  setUpTagFields();
 });

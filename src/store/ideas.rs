@@ -43,6 +43,9 @@ pub trait IdeaStore: Send + Sync {
     /// One of the user's ideas.
     async fn get_idea(&self, user_id: &UserId, id: &str) -> StoreResult<Idea>;
 
+    /// The user's idea that became the post `post_id`, if one did.
+    async fn idea_of_post(&self, user_id: &UserId, post_id: &PostId) -> StoreResult<Option<Idea>>;
+
     /// A page of the user's ideas, newest first, optionally only those carrying `tag`.
     async fn list_ideas(
         &self,

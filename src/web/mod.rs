@@ -9,6 +9,7 @@ mod assets;
 mod auth;
 mod error;
 pub mod form_tokens;
+mod ideas;
 mod linkedin;
 pub mod once;
 mod placeholders;
@@ -134,7 +135,20 @@ pub fn routes() -> Router<AppState> {
             "/posts/{id}/publish",
             axum::routing::post(posts::publish_post),
         )
-        .route("/ideas", get(placeholders::ideas))
+        .route("/ideas", get(ideas::list_ideas).post(ideas::create_idea))
+        .route("/ideas/new", get(ideas::new_idea))
+        .route(
+            "/ideas/{id}",
+            get(ideas::edit_idea).post(ideas::update_idea),
+        )
+        .route(
+            "/ideas/{id}/delete",
+            get(ideas::confirm_delete).post(ideas::delete_idea),
+        )
+        .route(
+            "/ideas/{id}/convert",
+            axum::routing::post(ideas::convert_idea),
+        )
         .route("/analytics", get(placeholders::analytics))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/app.js", get(assets::script))

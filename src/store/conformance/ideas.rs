@@ -192,6 +192,12 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
     ));
     assert_eq!(post_count(ada.id.clone()).await, 1);
 
+    // The post leads back to its idea, for its owner only.
+    let post_c = PostId::from("post_c");
+    let origin = store.idea_of_post(&ada.id, &post_c).await.unwrap();
+    assert_eq!(origin.map(|i| i.id), Some(idea.id.clone()));
+    assert_eq!(store.idea_of_post(&eve.id, &post_c).await.unwrap(), None);
+
     // Deleting the post unlinks the idea.
     store
         .delete_post(&ada.id, &PostId::from("post_c"), None, NOW)
@@ -199,4 +205,5 @@ pub async fn idea_conversion_is_atomic(db: &dyn TestDatabase) {
         .unwrap();
     let unlinked = store.get_idea(&ada.id, &idea.id).await.unwrap();
     assert_eq!(unlinked.post_id, None);
+    assert_eq!(store.idea_of_post(&ada.id, &post_c).await.unwrap(), None);
 }

@@ -96,6 +96,16 @@ impl IdeaStore for SqliteStore {
             .ok_or(StoreError::NotFound("idea"))
     }
 
+    async fn idea_of_post(&self, user_id: &UserId, post_id: &PostId) -> StoreResult<Option<Idea>> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {IDEA_COLUMNS} FROM ideas WHERE user_id = ?1 AND post_id = ?2"
+            ))?
+            .query_row(params![user_id, post_id], idea_from_row)
+            .optional()
+        })
+    }
+
     async fn list_ideas(
         &self,
         user_id: &UserId,

@@ -50,6 +50,8 @@ struct FormPage {
     published: Option<String>,
     /// Why LinkedIn did not take a failed post.
     failure: Option<String>,
+    /// The idea the post was turned from, if any.
+    idea_id: Option<String>,
 }
 
 #[derive(Template)]
@@ -99,6 +101,7 @@ fn blank_form(current: &CurrentUser) -> FormPage {
         errors: PostErrors::default(),
         published: None,
         failure: None,
+        idea_id: None,
     }
 }
 
@@ -277,7 +280,11 @@ pub async fn edit_post(
     Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     let post = app.store.get_post(&current.user.id, &id).await?;
-    ok(&filled_form(&current, &post))
+    let idea = app.store.idea_of_post(&current.user.id, &id).await?;
+    ok(&FormPage {
+        idea_id: idea.map(|idea| idea.id),
+        ..filled_form(&current, &post)
+    })
 }
 
 /// Saves an edit, unless the post changed meanwhile (through the API, say) or was published.
