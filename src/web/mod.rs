@@ -4,6 +4,7 @@
 //! one small script are compiled into the binary. Signed-in pages use a server-side session
 //! (see [`session`]); every form that changes something carries a CSRF token.
 
+mod analytics;
 mod api_keys;
 mod assets;
 mod auth;
@@ -134,8 +135,9 @@ pub fn routes() -> Router<AppState> {
             "/posts/{id}/publish",
             axum::routing::post(posts::publish_post),
         )
+        .route("/posts/{id}/analytics", get(analytics::show_post_analytics))
         .route("/ideas", get(placeholders::ideas))
-        .route("/analytics", get(placeholders::analytics))
+        .route("/analytics", get(analytics::show_analytics))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/app.js", get(assets::script))
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })

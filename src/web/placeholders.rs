@@ -24,13 +24,3 @@ pub async fn ideas(current: CurrentUser) -> Result<Response, WebError> {
                   until it is; your posts are under Posts.",
     })
 }
-
-/// Analytics: not built yet.
-pub async fn analytics(current: CurrentUser) -> Result<Response, WebError> {
-    ok(&Placeholder {
-        shell: Shell::new(&current, "analytics"),
-        title: "Analytics",
-        message: "Analytics are not available on this server yet. No numbers are shown here \
-                  until real ones are collected.",
-    })
-}

@@ -24,6 +24,7 @@ mod revocation;
 mod scope_matrix;
 mod storage;
 mod web;
+mod web_analytics;
 mod web_browser;
 mod web_browser_linkedin;
 mod web_browser_webhooks;
