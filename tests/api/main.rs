@@ -26,6 +26,7 @@ mod storage;
 mod web;
 mod web_analytics;
 mod web_browser;
+mod web_browser_analytics;
 mod web_browser_linkedin;
 mod web_browser_webhooks;
 mod web_burst;
