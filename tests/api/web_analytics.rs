@@ -337,3 +337,73 @@ async fn one_posts_figures_from_the_posts_page() {
     let response = stranger.get(&format!("/posts/{post}/analytics")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// The render time of `/analytics` over a year with 1,000 posts, each with daily figures for
+/// its first 30 days (so every day of the year has figures): the median of 50 requests.
+/// Ignored in the normal suite (no timing assertions there); run it with
+/// `cargo test --release --test api analytics_render_time -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn analytics_render_time() {
+    use linkedgrow::domain::post::{PostFields, PostStatus};
+    use std::time::Instant;
+
+    let app = spawn_app().await; // today is 2026-01-05
+    let (web, user) = signed_in(&app, Plan::Business).await;
+    let first: NaiveDate = "2025-01-05".parse().unwrap();
+    let day_ms = 86_400_000;
+    let start_ms = first
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    for i in 0..1_000_i64 {
+        let id = PostId::generate();
+        let fields = PostFields {
+            content: format!("Post number {i} about something worth reading"),
+            status: PostStatus::Draft,
+            scheduled_at: None,
+        };
+        let at = start_ms + i * 365 * day_ms / 1_000;
+        app.store
+            .insert_post(&user.id, &id, &fields, at)
+            .await
+            .unwrap();
+        app.store.mark_published(&user.id, &id, at).await.unwrap();
+        let published = chrono::DateTime::from_timestamp_millis(at)
+            .unwrap()
+            .date_naive();
+        for (age, day) in published.iter_days().take(30).enumerate() {
+            let impressions = 3_000 / (age as u64 + 1) + i.unsigned_abs() % 97;
+            let m = metrics(impressions, impressions / 2, impressions / 40, 3, 1);
+            app.store
+                .record_post_metrics(&user.id, &id, day, m)
+                .await
+                .unwrap();
+        }
+    }
+    let path = "/analytics?from=2025-01-05&to=2026-01-05&sort=impressions&dir=desc";
+    let html = web.page(path).await;
+    assert_eq!(html.matches(r#"class="bar""#).count(), 2 * 366);
+    assert_eq!(
+        html.matches(r#"<td class="num" data-label="Impressions">"#)
+            .count(),
+        1_000
+    );
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        let response = web.get(path).await;
+        let body = response.bytes().await.unwrap();
+        times.push(started.elapsed());
+        assert!(!body.is_empty());
+    }
+    times.sort();
+    println!(
+        "GET /analytics, 366 days, 1,000 posts ({} KiB): median {:?}, fastest {:?}, slowest {:?}",
+        html.len() / 1024,
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
+    );
+}
