@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use crate::domain::analytics::Metrics;
 use crate::domain::{PostId, UserId};
 
-use super::StoreResult;
+use super::{Post, StoreResult};
 
 /// Per-post, per-day analytics figures.
 #[async_trait]
@@ -37,4 +37,15 @@ pub trait MetricStore: Send + Sync {
         from_ms: i64,
         until_ms: i64,
     ) -> StoreResult<u64>;
+
+    /// The user's published posts that were published in `[from_ms, until_ms)` or have figures
+    /// from `from` to `to`, each with its figures over those days (zeros when it has none).
+    async fn post_totals(
+        &self,
+        user_id: &UserId,
+        from: NaiveDate,
+        to: NaiveDate,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<Vec<(Post, Metrics)>>;
 }

@@ -4,6 +4,7 @@
 //! one small script are compiled into the binary. Signed-in pages use a server-side session
 //! (see [`session`]); every form that changes something carries a CSRF token.
 
+mod analytics;
 mod api_keys;
 mod assets;
 mod auth;
@@ -12,7 +13,6 @@ pub mod form_tokens;
 mod ideas;
 mod linkedin;
 pub mod once;
-mod placeholders;
 mod posts;
 mod profile;
 mod render;
@@ -135,6 +135,7 @@ pub fn routes() -> Router<AppState> {
             "/posts/{id}/publish",
             axum::routing::post(posts::publish_post),
         )
+        .route("/posts/{id}/analytics", get(analytics::show_post_analytics))
         .route("/ideas", get(ideas::list_ideas).post(ideas::create_idea))
         .route("/ideas/new", get(ideas::new_idea))
         .route(
@@ -149,7 +150,7 @@ pub fn routes() -> Router<AppState> {
             "/ideas/{id}/convert",
             axum::routing::post(ideas::convert_idea),
         )
-        .route("/analytics", get(placeholders::analytics))
+        .route("/analytics", get(analytics::show_analytics))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/app.js", get(assets::script))
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })

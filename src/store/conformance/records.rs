@@ -101,6 +101,45 @@ pub async fn metrics_are_summed_per_day_and_kept_per_owner(db: &dyn TestDatabase
         store.count_published(&eve.id, NOW, NOW + 1).await.unwrap(),
         0
     );
+
+    // Per post: those with figures in the range or published in it, drafts never.
+    store
+        .insert_post(&ada.id, &PostId::from("post_m3"), &draft("post_m3"), NOW)
+        .await
+        .unwrap();
+    let totals = |user_id: UserId, from: &'static str, to: &'static str, ms: i64| {
+        let store = store.clone();
+        async move {
+            let mut rows: Vec<(String, Metrics)> = store
+                .post_totals(&user_id, day(from), day(to), ms, ms + 1)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(post, m)| (post.id.to_string(), m))
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            rows
+        }
+    };
+    let mut m1 = figures(100, 5);
+    m1 += figures(10, 2);
+    assert_eq!(
+        totals(ada.id.clone(), "2026-01-01", "2026-01-31", NOW + 1).await,
+        vec![("post_m1".into(), m1), ("post_m2".into(), figures(50, 1))]
+    );
+    assert_eq!(
+        totals(ada.id.clone(), "2026-03-01", "2026-03-31", NOW).await,
+        vec![
+            ("post_m1".into(), Metrics::default()),
+            ("post_m2".into(), Metrics::default())
+        ]
+    );
+    assert!(totals(ada.id.clone(), "2026-03-01", "2026-03-31", NOW + 1)
+        .await
+        .is_empty());
+    assert!(totals(eve.id.clone(), "2026-01-01", "2026-12-31", NOW)
+        .await
+        .is_empty());
 }
 
 pub async fn idempotency_records_replay_refuse_and_expire(db: &dyn TestDatabase) {
