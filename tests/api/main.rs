@@ -25,6 +25,7 @@ mod scope_matrix;
 mod storage;
 mod web;
 mod web_browser;
+mod web_browser_a11y;
 mod web_browser_ideas;
 mod web_browser_linkedin;
 mod web_browser_webhooks;
