@@ -27,6 +27,7 @@ mod web;
 mod web_browser;
 mod web_browser_a11y;
 mod web_browser_ideas;
+mod web_browser_keyboard;
 mod web_browser_linkedin;
 mod web_browser_webhooks;
 mod web_burst;
