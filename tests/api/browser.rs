@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -146,15 +148,72 @@ impl Browser {
     }
 
     /// Clicks the link or submit button matching `css` and waits until the next page has
-    /// loaded: a page is marked before the click, and the wait ends at a complete document
-    /// of this site without the mark (a new page has a fresh `window`; the blank document
-    /// Chromium may hold while a response is on its way does not count).
+    /// loaded (see [`Browser::wait_for_next_page`]).
     pub async fn follow(&self, css: &str) {
+        self.mark_page().await;
+        self.click(css).await;
+        self.wait_for_next_page(&format!("clicking {css}")).await;
+    }
+
+    /// Presses `key` on whatever has focus (Enter on a link or a submit button) and waits until
+    /// the next page has loaded.
+    pub async fn press_to_follow(&self, key: Key) {
+        self.mark_page().await;
+        self.press(key).await;
+        self.wait_for_next_page(&format!("pressing {key:?}")).await;
+    }
+
+    /// Presses and releases `key` on whatever has focus, as a keyboard does (WebDriver actions,
+    /// not an element's events).
+    pub async fn press(&self, key: Key) {
+        self.keys(&[char::from(key)]).await;
+    }
+
+    /// Presses Shift+Tab.
+    pub async fn shift_tab(&self) {
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down {
+                value: Key::Shift.into(),
+            })
+            .then(KeyAction::Down {
+                value: Key::Tab.into(),
+            })
+            .then(KeyAction::Up {
+                value: Key::Tab.into(),
+            })
+            .then(KeyAction::Up {
+                value: Key::Shift.into(),
+            });
+        self.client.perform_actions(keys).await.unwrap();
+    }
+
+    /// Types `text` into whatever has focus, one key at a time.
+    pub async fn type_text(&self, text: &str) {
+        self.keys(&text.chars().collect::<Vec<_>>()).await;
+    }
+
+    async fn keys(&self, keys: &[char]) {
+        let mut actions = KeyActions::new("keyboard".into());
+        for &value in keys {
+            actions = actions
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(actions).await.unwrap();
+    }
+
+    /// Marks the current page, so that [`Browser::wait_for_next_page`] can tell it from the next.
+    async fn mark_page(&self) {
         self.client
             .execute("window.__before_follow = true;", vec![])
             .await
             .unwrap();
-        self.click(css).await;
+    }
+
+    /// Waits until the next page has loaded: the wait ends at a complete document of this site
+    /// without the mark (a new page has a fresh `window`; the blank document Chromium may hold
+    /// while a response is on its way does not count). `what` names the action, for the panic.
+    async fn wait_for_next_page(&self, what: &str) {
         for _ in 0..400 {
             let state = self
                 .client
@@ -170,7 +229,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("clicking {css} loaded no new page");
+        panic!("{what} loaded no new page");
     }
 
     /// Waits (a few seconds at most) until the element matching `css` reads `expected`;
