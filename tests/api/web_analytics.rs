@@ -338,6 +338,55 @@ async fn one_posts_figures_from_the_posts_page() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
+/// The table comes in pages of 50 in the asked order; the pager keeps the range and the order.
+#[tokio::test]
+async fn the_posts_table_is_paged_in_its_order() {
+    use linkedgrow::domain::post::{PostFields, PostStatus};
+
+    let app = spawn_app().await; // today is 2026-01-05
+    let (web, user) = signed_in(&app, Plan::Business).await;
+    let at = app.now_ms() - 86_400_000;
+    for i in 0..55_u64 {
+        let id = PostId::generate();
+        let fields = PostFields {
+            content: format!("Post {i:02}"),
+            status: PostStatus::Draft,
+            scheduled_at: None,
+        };
+        app.store
+            .insert_post(&user.id, &id, &fields, at)
+            .await
+            .unwrap();
+        app.store.mark_published(&user.id, &id, at).await.unwrap();
+        let day = chrono::DateTime::from_timestamp_millis(at)
+            .unwrap()
+            .date_naive();
+        app.store
+            .record_post_metrics(&user.id, &id, day, metrics(100 + i, 1, 1, 1, 1))
+            .await
+            .unwrap();
+    }
+    let rows = r#"<td class="num" data-label="Impressions">"#;
+    let first = web.page("/analytics?sort=impressions&dir=asc").await;
+    assert_eq!(first.matches(rows).count(), 50);
+    assert!(first.contains("Post 00"), "the smallest first");
+    assert!(first.contains("Page 1 of 2"));
+    let next = first
+        .split(r#"rel="next""#)
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .map(|href| {
+            href.trim_end_matches(['"', ' '])
+                .replace("&#38;", "&")
+                .replace("&amp;", "&")
+        })
+        .unwrap();
+    assert!(next.contains("sort=impressions&dir=asc&page=2"), "{next}");
+    let second = web.page(&next).await;
+    assert_eq!(second.matches(rows).count(), 5);
+    assert!(second.contains("Post 54") && !second.contains("Post 00"));
+}
+
 /// The render time of `/analytics` over a year with 1,000 posts, each with daily figures for
 /// its first 30 days (so every day of the year has figures): the median of 50 requests.
 /// Ignored in the normal suite (no timing assertions there); run it with
@@ -388,8 +437,10 @@ async fn analytics_render_time() {
     assert_eq!(
         html.matches(r#"<td class="num" data-label="Impressions">"#)
             .count(),
-        1_000
+        50,
+        "one page of the table"
     );
+    assert!(html.contains("Page 1 of 20"));
     let mut times = Vec::new();
     for _ in 0..50 {
         let started = Instant::now();

@@ -23,7 +23,7 @@ use super::render::{local_time, page, Shell};
 use super::session::CurrentUser;
 use super::WebError;
 use chart::grouped;
-use table::{PostRow, SortColumn};
+use table::{Pager, PostRow, SortColumn};
 
 /// The presets of the range picker, in days ending today.
 const PRESETS: [i64; 3] = [7, 30, 90];
@@ -36,6 +36,7 @@ pub struct RangeQuery {
     to: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
+    page: Option<String>,
 }
 
 impl RangeQuery {
@@ -94,6 +95,7 @@ struct AnalyticsPage {
     empty: bool,
     columns: Vec<SortColumn>,
     posts: Vec<PostRow>,
+    pager: Option<Pager>,
 }
 
 #[derive(Template)]
@@ -263,6 +265,7 @@ pub async fn show_analytics(
                 empty: false,
                 columns: Vec::new(),
                 posts: Vec::new(),
+                pager: None,
             };
             return page(StatusCode::BAD_REQUEST, &refused);
         }
@@ -279,6 +282,14 @@ pub async fn show_analytics(
         .await?;
     let sort = table::Sort::parse(query.sort.as_deref(), query.dir.as_deref());
     let base = format!("/analytics?from={}&to={}", range.from, range.to);
+    let pages = posts.len().div_ceil(table::PAGE_ROWS).max(1);
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let pager = table::pager(&base, sort, page, pages);
     ok_page(AnalyticsPage {
         shell: Shell::new(&current, "analytics"),
         picker: picker("/analytics", &query, Some(range), today),
@@ -286,7 +297,8 @@ pub async fn show_analytics(
         empty: posts.is_empty(),
         figures: (!posts.is_empty()).then(|| figures(range, rows)),
         columns: table::columns(&base, sort),
-        posts: table::rows(posts, sort, tz),
+        posts: table::rows(posts, sort, tz, page),
+        pager,
     })
 }
 

@@ -12,6 +12,8 @@ use crate::web::render::local_time;
 
 /// Characters of a post shown in the table.
 const EXCERPT_CHARS: usize = 80;
+/// Posts per page of the table: a year of a prolific account stays a page that renders fast.
+pub const PAGE_ROWS: usize = 50;
 
 /// What the table can be sorted by; the names are the URL's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,15 @@ pub struct Sort {
 }
 
 impl Sort {
+    /// The URL's names of this order: (`sort`, `dir`).
+    fn names(self) -> (&'static str, &'static str) {
+        let name = Key::ALL
+            .iter()
+            .find(|(key, _, _)| *key == self.key)
+            .map_or("published", |(_, name, _)| name);
+        (name, if self.descending { "desc" } else { "asc" })
+    }
+
     /// `sort` and `dir` from the URL; anything unknown falls back to the default.
     pub fn parse(sort: Option<&str>, dir: Option<&str>) -> Self {
         let key = Key::ALL
@@ -120,8 +131,34 @@ fn compare(key: Key, a: &(Post, Metrics), b: &(Post, Metrics)) -> Ordering {
     }
 }
 
-/// The rows in the asked order; ties newest first, then by id, so the order is stable.
-pub fn rows(mut posts: Vec<(Post, Metrics)>, sort: Sort, tz: chrono_tz::Tz) -> Vec<PostRow> {
+/// Links to the table's other pages, keeping the range and the order; `None` for one page.
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+/// The pager of page `page` (1-based) of `pages`.
+pub fn pager(base: &str, sort: Sort, page: usize, pages: usize) -> Option<Pager> {
+    let (name, dir) = sort.names();
+    let link = |n: usize| format!("{base}&sort={name}&dir={dir}&page={n}");
+    (pages > 1).then(|| Pager {
+        page,
+        pages,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    })
+}
+
+/// Page `page` (1-based) of the rows in the asked order; ties newest first, then by id, so the
+/// order is stable across pages.
+pub fn rows(
+    mut posts: Vec<(Post, Metrics)>,
+    sort: Sort,
+    tz: chrono_tz::Tz,
+    page: usize,
+) -> Vec<PostRow> {
     posts.sort_by(|a, b| {
         let primary = compare(sort.key, a, b);
         let primary = if sort.descending {
@@ -135,6 +172,8 @@ pub fn rows(mut posts: Vec<(Post, Metrics)>, sort: Sort, tz: chrono_tz::Tz) -> V
     });
     posts
         .into_iter()
+        .skip((page.max(1) - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
         .map(|(post, m)| PostRow {
             id: post.id.to_string(),
             excerpt: crate::web::posts::excerpt(&post.fields.content, EXCERPT_CHARS),
