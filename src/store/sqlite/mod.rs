@@ -57,6 +57,9 @@ fn migrations() -> Migrations<'static> {
             "../../../migrations/sqlite/0005_publishing.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/0006_webhooks.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0007_analytics_covering.sql"
+        )),
     ])
 }
 
