@@ -3,4 +3,4 @@
 -- Analytics page and GET /analytics sum them on every view.
 DROP INDEX post_metrics_user_day;
 CREATE INDEX post_metrics_user_day ON post_metrics
-    (user_id, day, impressions, members_reached, reactions, comments, reposts);
+    (user_id, day, post_id, impressions, members_reached, reactions, comments, reposts);

@@ -450,6 +450,27 @@ async fn analytics_render_time() {
         assert!(!body.is_empty());
     }
     times.sort();
+    // The same range through the API: the per-day sums alone, for comparison.
+    let key = app
+        .create_key(&user, &[linkedgrow::domain::Scope::AnalyticsRead])
+        .await
+        .1;
+    let mut api_times = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        let response = app
+            .as_key(&key)
+            .get("/api/v1/analytics?from=2025-01-05&to=2026-01-05")
+            .await;
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap();
+        api_times.push(started.elapsed());
+    }
+    api_times.sort();
+    println!(
+        "GET /api/v1/analytics, same range: median {:?}",
+        api_times[25]
+    );
     println!(
         "GET /analytics, 366 days, 1,000 posts ({} KiB): median {:?}, fastest {:?}, slowest {:?}",
         html.len() / 1024,

@@ -116,18 +116,23 @@ impl MetricStore for SqliteStore {
         from_ms: i64,
         until_ms: i64,
     ) -> StoreResult<Vec<(Post, Metrics)>> {
-        // One grouped join instead of a query per post: the Analytics page lists them all.
+        // The range's sums per post from the covering index, then joined to the posts: one
+        // pass over the figures instead of a lookup of each post's rows.
         self.read(|conn| {
             conn.prepare_cached(&format!(
-                "SELECT {POST_COLUMNS}, COALESCE(SUM(m.impressions), 0),
-                        COALESCE(SUM(m.members_reached), 0), COALESCE(SUM(m.reactions), 0),
-                        COALESCE(SUM(m.comments), 0), COALESCE(SUM(m.reposts), 0)
-                 FROM posts
-                 LEFT JOIN post_metrics m ON m.post_id = posts.id AND m.day BETWEEN ?2 AND ?3
+                "WITH sums AS (
+                     SELECT post_id, SUM(impressions) AS impressions,
+                            SUM(members_reached) AS members_reached, SUM(reactions) AS reactions,
+                            SUM(comments) AS comments, SUM(reposts) AS reposts
+                     FROM post_metrics WHERE user_id = ?1 AND day BETWEEN ?2 AND ?3
+                     GROUP BY post_id)
+                 SELECT {POST_COLUMNS}, COALESCE(s.impressions, 0),
+                        COALESCE(s.members_reached, 0), COALESCE(s.reactions, 0),
+                        COALESCE(s.comments, 0), COALESCE(s.reposts, 0)
+                 FROM posts LEFT JOIN sums s ON s.post_id = posts.id
                  WHERE posts.user_id = ?1 AND posts.published_at IS NOT NULL
-                 GROUP BY posts.id
-                 HAVING (posts.published_at >= ?4 AND posts.published_at < ?5)
-                     OR COUNT(m.post_id) > 0"
+                   AND ((posts.published_at >= ?4 AND posts.published_at < ?5)
+                        OR s.post_id IS NOT NULL)"
             ))?
             .query_map(
                 params![user_id, day_to_sql(from), day_to_sql(to), from_ms, until_ms],
