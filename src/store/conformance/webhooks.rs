@@ -497,7 +497,6 @@ pub async fn webhooks_are_seen_by_scope_and_stop_with_their_key_or_plan(db: &dyn
 pub async fn linkedin_events_are_sent_once_per_change(db: &dyn TestDatabase) {
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
-    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
     let day = 86_400_000;
     store
         .save_linkedin_account(&LinkedInAccount {
@@ -514,6 +513,15 @@ pub async fn linkedin_events_are_sent_once_per_change(db: &dyn TestDatabase) {
         })
         .await
         .unwrap();
+    assert_eq!(
+        store
+            .warn_expiring_tokens(NOW + 7 * day, NOW)
+            .await
+            .unwrap(),
+        0,
+        "nobody listens yet: not marked as warned"
+    );
+    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
     assert_eq!(
         store
             .warn_expiring_tokens(NOW + 7 * day, NOW)

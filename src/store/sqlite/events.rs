@@ -33,17 +33,18 @@ impl Event {
     }
 }
 
-/// Writes those of `events` of `user_id` that an enabled subscription wants to the outbox. Call
-/// inside the transaction of the change.
+/// Writes those of `events` of `user_id` that an enabled subscription wants to the outbox, and
+/// says how many it wrote. Call inside the transaction of the change.
 pub(super) fn emit(
     conn: &Connection,
     user_id: &UserId,
     events: &[Event],
     now: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     let subscriptions = subscriptions(conn, user_id)?;
+    let mut written = 0;
     if subscriptions.is_empty() {
-        return Ok(());
+        return Ok(written);
     }
     for event in events {
         if !subscriptions
@@ -60,8 +61,9 @@ pub(super) fn emit(
             &event_body(event.kind, &event.data, now),
             now,
         )?;
+        written += 1;
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Stores one event; its place in the outbox (`seq`).

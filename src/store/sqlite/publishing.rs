@@ -71,7 +71,7 @@ impl SqliteStore {
             return Ok(());
         };
         let events = events::post_changed(&*self.payloads, Some(&before), after);
-        events::emit(conn, &user_id, &events, now)
+        events::emit(conn, &user_id, &events, now).map(drop)
     }
 }
 

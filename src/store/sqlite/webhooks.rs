@@ -582,21 +582,27 @@ impl WebhookStore for SqliteStore {
             ))?
             .query_map(params![now, before], super::publishing::account_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut warned = 0;
         for account in &accounts {
-            tx.prepare_cached(
-                "UPDATE linkedin_accounts SET expiry_warned_for = token_expires_at
-                 WHERE user_id = ?1",
-            )?
-            .execute([&account.user_id])?;
             let data = self.payloads.linkedin(Some(account), now);
-            events::emit(
+            let written = events::emit(
                 &tx,
                 &account.user_id,
                 &[Event::new(EventType::LinkedInTokenExpiring, data)],
                 now,
             )?;
+            // Warned only once somebody listened: a webhook added later in the 7 days still
+            // hears it.
+            if written > 0 {
+                tx.prepare_cached(
+                    "UPDATE linkedin_accounts SET expiry_warned_for = token_expires_at
+                     WHERE user_id = ?1",
+                )?
+                .execute([&account.user_id])?;
+                warned += 1;
+            }
         }
         tx.commit()?;
-        Ok(accounts.len() as u64)
+        Ok(warned)
     }
 }
