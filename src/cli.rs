@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use linkedgrow::admin::{self, KeyView};
 use linkedgrow::clock::{Clock, SystemClock};
-use linkedgrow::config::{Config, DatabaseArgs, DatabaseUrl};
+use linkedgrow::config::{Config, DatabaseArgs, DatabaseUrl, LogFormat};
 use linkedgrow::domain::{KeyId, Plan, Scope, Scopes};
 use linkedgrow::store::{Store, StoreError};
 use linkedgrow::AppState;
@@ -129,13 +129,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     } else {
         "error"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match &cli.command {
+        // The request span (with its request id) rides along in each line's `span` object.
+        Command::Serve(args) if args.config.log_format == LogFormat::Json => log.json().init(),
+        _ => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 
     let clock = SystemClock;
     let database = cli.database.resolve()?;
@@ -197,6 +202,9 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");
     println!("Database: {}", config.database.location().display());
+    if let Some(metrics) = state.metrics_address {
+        println!("Metrics: http://{metrics}/metrics");
+    }
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
     linkedgrow::serve(listener, state, shutdown).await?;

@@ -112,6 +112,13 @@ pub struct Config {
     /// The address to listen on.
     #[arg(long, env = "LINKEDGROW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics at /metrics on this separate address, such as 127.0.0.1:9090
+    /// (never on the public one) [default: no metrics].
+    #[arg(long, env = "LINKEDGROW_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// The log's format: text for people, json for one JSON object a line.
+    #[arg(long, env = "LINKEDGROW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Requests one key may make in any rolling 60 seconds.
     #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
     pub rate_limit_per_minute: u32,
@@ -131,6 +138,16 @@ pub struct Config {
     /// Webhook delivery: the retry schedule, the receivers' timeout, private addresses.
     #[command(flatten)]
     pub webhooks: crate::webhooks::settings::WebhookConfig,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
 }
 
 /// How long a client may take over each part of a request, how many clients may be connected at
@@ -247,6 +264,8 @@ mod tests {
             (60, 1_000)
         );
         assert!(!config.trust_proxy);
+        assert_eq!(config.metrics_listen, None);
+        assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.webhooks.retry_schedule.attempts(), 8);
         assert!(!config.webhooks.allow_private);
         assert_eq!(config.database, database);

@@ -14,6 +14,7 @@ pub mod publisher;
 pub mod rate_limit;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod web;
 pub mod webhooks;
 
@@ -51,6 +52,9 @@ pub struct AppState {
     pub publisher: Arc<publisher::Publisher>,
     /// Delivers webhook events; its loop runs only where `serve` starts it.
     pub webhooks: Arc<webhooks::Webhooks>,
+    /// Where `GET /metrics` answers, when the configuration asks for metrics (the bound
+    /// address, so a port of 0 shows the one picked).
+    pub metrics_address: Option<std::net::SocketAddr>,
 }
 
 impl AppState {
@@ -79,7 +83,12 @@ impl AppState {
             publisher.key().clone(),
             &config.webhooks,
         );
+        let metrics_address = match config.metrics_listen {
+            Some(address) => Some(telemetry::start(address).await?),
+            None => None,
+        };
         Ok(Self {
+            metrics_address,
             publisher,
             webhooks,
             store,
@@ -116,7 +125,12 @@ pub fn app(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(http::fallback);
     let common = http::with_common_layers(router, state.connections.body_timeout);
-    web::with_security_headers(common).with_state(state)
+    let mut app = web::with_security_headers(common);
+    // Outermost, so it sees every response's final status; absent unless metrics are on.
+    if state.metrics_address.is_some() {
+        app = app.layer(axum::middleware::from_fn(telemetry::record_request));
+    }
+    app.with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish

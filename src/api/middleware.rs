@@ -36,6 +36,12 @@ pub async fn authenticate(
 
     let now = app.clock.now().timestamp_millis();
     let decision = app.limiter.check(key.key_id.as_str(), now);
+    let verdict = if decision.allowed {
+        "allowed"
+    } else {
+        "refused"
+    };
+    metrics::counter!(crate::telemetry::RATE_LIMIT_DECISIONS, "decision" => verdict).increment(1);
     let mut response = if !decision.allowed {
         ApiError::RateLimited {
             retry_after: decision.retry_after,

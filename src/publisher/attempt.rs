@@ -82,6 +82,27 @@ impl Publisher {
         claim: &str,
         retry: bool,
     ) -> Result<Outcome, crate::store::StoreError> {
+        let result = self.send_once(claimed, claim, retry).await;
+        let outcome = match &result {
+            Ok(Outcome::Published(_)) => "published",
+            Ok(Outcome::Failed(..)) => "failed",
+            Ok(Outcome::Retrying) => "retrying",
+            Ok(Outcome::ClaimLost) => "claim_lost",
+            Ok(Outcome::AlreadyPublished) => "already_published",
+            Ok(Outcome::Busy) => "busy",
+            Err(_) => "error",
+        };
+        metrics::counter!(crate::telemetry::PUBLISH_ATTEMPTS, "outcome" => outcome).increment(1);
+        result
+    }
+
+    /// [`Self::send`] without the counting.
+    async fn send_once(
+        self: &Arc<Self>,
+        claimed: ClaimedPost,
+        claim: &str,
+        retry: bool,
+    ) -> Result<Outcome, crate::store::StoreError> {
         let now = self.now_ms();
         let post_id = &claimed.post.id;
         let Some(account) = self.store.linkedin_account(&claimed.user_id).await? else {

@@ -231,6 +231,12 @@ impl Webhooks {
         if let Some(reason) = disable {
             tracing::warn!(webhook = %message.webhook_id, reason, "webhook disabled");
         }
+        let counted = match next {
+            NextStep::Delivered => "delivered",
+            NextStep::RetryAt(_) => "retry",
+            NextStep::GiveUp => "gave_up",
+        };
+        metrics::counter!(crate::telemetry::WEBHOOK_DELIVERIES, "outcome" => counted).increment(1);
         let outcome = AttemptOutcome {
             delivery_id: DeliveryId::generate(),
             status_code: sent.status,

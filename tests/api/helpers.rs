@@ -33,6 +33,8 @@ pub struct TestApp {
     pub publisher: Arc<linkedgrow::publisher::Publisher>,
     /// Webhook delivery; its loop runs only in tests that start it (`start_webhook_delivery`).
     pub webhooks: Arc<linkedgrow::webhooks::Webhooks>,
+    /// Where `GET /metrics` answers, when the test's configuration asks for metrics.
+    pub metrics_address: Option<std::net::SocketAddr>,
     pub db_path: PathBuf,
     pub dir: TempDir,
 }
@@ -81,6 +83,7 @@ async fn spawn(configure: impl FnOnce(&mut Config, &str)) -> TestApp {
     let web = state.web.clone();
     let publisher = state.publisher.clone();
     let webhooks = state.webhooks.clone();
+    let metrics_address = state.metrics_address;
     tokio::spawn(linkedgrow::serve(listener, state, std::future::pending()));
     TestApp {
         address,
@@ -90,6 +93,7 @@ async fn spawn(configure: impl FnOnce(&mut Config, &str)) -> TestApp {
         web,
         publisher,
         webhooks,
+        metrics_address,
         db_path,
         dir,
     }

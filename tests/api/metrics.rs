@@ -1,0 +1,123 @@
+//! Prometheus metrics: only on their own listener, labelled by route template, never by path.
+
+use std::io::BufRead;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+/// The lines of the metrics listener's `/metrics` that name `series`.
+async fn series(address: std::net::SocketAddr, name: &str) -> Vec<String> {
+    let response = reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    text.lines()
+        .filter(|line| line.starts_with(name))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn requests_are_counted_by_route_template_on_the_metrics_listener_only() {
+    let app =
+        spawn_app_with(|config| config.metrics_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let metrics = app.metrics_address.expect("a metrics listener");
+    assert_ne!(metrics.port(), 0, "the bound port, not the one asked for");
+    let key = app.full_key().await;
+    let id = app.create_post(&key, "Counted").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = app.as_key(&key);
+    assert_eq!(
+        client.get(&format!("/api/v1/posts/{id}")).await.status(),
+        200
+    );
+    assert_eq!(
+        client.get("/api/v1/posts/post_nosuchpost").await.status(),
+        404
+    );
+
+    let requests = series(metrics, "linkedgrow_http_requests_total").await;
+    let counted = |status: &str| {
+        requests.iter().any(|line| {
+            line.contains(r#"route="/api/v1/posts/{id}""#)
+                && line.contains(&format!(r#"status="{status}""#))
+                && line.contains(r#"method="GET""#)
+        })
+    };
+    assert!(counted("200"), "{requests:#?}");
+    assert!(counted("404"), "{requests:#?}");
+    assert!(
+        requests
+            .iter()
+            .all(|line| !line.contains(&id) && !line.contains("post_nosuchpost")),
+        "raw ids never become labels: {requests:#?}"
+    );
+    let durations = series(metrics, "linkedgrow_http_request_duration_seconds_bucket").await;
+    assert!(
+        durations
+            .iter()
+            .any(|line| line.contains(r#"route="/api/v1/posts/{id}""#)),
+        "{durations:#?}"
+    );
+    let decisions = series(metrics, "linkedgrow_rate_limit_decisions_total").await;
+    assert!(
+        decisions
+            .iter()
+            .any(|line| line.contains(r#"decision="allowed""#)),
+        "{decisions:#?}"
+    );
+
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "never on the public port");
+}
+
+#[tokio::test]
+async fn without_the_setting_there_is_no_metrics_listener() {
+    let app = spawn_app().await;
+    assert_eq!(app.metrics_address, None);
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+}
+
+#[tokio::test]
+async fn json_logs_keep_the_request_id_in_the_request_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("linkedgrow.db").display());
+    let (mut child, address) = crate::cli::serve_command(
+        &database_url,
+        &["--log-format", "json"],
+        Stdio::piped(),
+        |command| {
+            command.env("RUST_LOG", "info");
+        },
+    );
+    let response = reqwest::Client::new()
+        .get(format!("{address}/healthz"))
+        .header("x-request-id", "req-json-log")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The server writes the line before it answers, so it is in the pipe by now; stopping the
+    // server first means reading to the end cannot wait for lines that never come.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    // Every line is JSON; the one about the request carries its id.
+    let mut found = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        let parsed: Value =
+            serde_json::from_str(&line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"));
+        if parsed["span"]["request_id"] == "req-json-log" {
+            found = Some(parsed);
+        }
+    }
+    let line = found.expect("a log line for the request");
+    assert_eq!(line["span"]["path"], "/healthz", "{line}");
+}
