@@ -3,9 +3,12 @@
 use std::io::BufRead;
 use std::process::Stdio;
 
+use linkedgrow::domain::webhook::EventFilter;
 use serde_json::Value;
 
 use crate::helpers::{spawn_app, spawn_app_with};
+use crate::webhook_receiver::{Answer, Receiver};
+use crate::webhooks_delivery::{owner, subscribe, wait_until_recorded};
 
 /// The lines of the metrics listener's `/metrics` that name `series`.
 async fn series(address: std::net::SocketAddr, name: &str) -> Vec<String> {
@@ -120,4 +123,36 @@ async fn json_logs_keep_the_request_id_in_the_request_line() {
     }
     let line = found.expect("a log line for the request");
     assert_eq!(line["span"]["path"], "/healthz", "{line}");
+}
+
+#[tokio::test]
+async fn webhook_deliveries_are_counted_by_outcome() {
+    let app = spawn_app_with(|config| {
+        config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        config.webhooks.allow_private = true;
+        config.webhooks.retry_schedule = "0,1".parse().unwrap();
+    })
+    .await;
+    // Receivers check `webhook-timestamp` against their own clock.
+    app.clock.set(chrono::Utc::now());
+    tokio::spawn(app.webhooks.clone().run(std::future::pending()));
+    let receiver = Receiver::start().await;
+    receiver.answer_next([Answer::Status(500)]);
+    let (user, key) = owner(&app).await;
+    let (webhook, _) = subscribe(&app, &user, receiver.url(), EventFilter::All).await;
+    app.create_post(&key, "counted delivery").await;
+    wait_until_recorded(&app, &user, &webhook, 1).await;
+    app.clock.advance(chrono::Duration::seconds(1));
+    wait_until_recorded(&app, &user, &webhook, 2).await;
+
+    let metrics = app.metrics_address.unwrap();
+    let deliveries = series(metrics, "linkedgrow_webhook_deliveries_total").await;
+    for outcome in ["retry", "delivered"] {
+        assert!(
+            deliveries
+                .iter()
+                .any(|line| line.contains(&format!(r#"outcome="{outcome}""#))),
+            "{outcome}: {deliveries:#?}"
+        );
+    }
 }

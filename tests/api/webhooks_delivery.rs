@@ -31,14 +31,14 @@ async fn delivering_app(timeout_seconds: u64) -> TestApp {
 }
 
 /// A Business user with a key holding every scope.
-async fn owner(app: &TestApp) -> (UserId, String) {
+pub(crate) async fn owner(app: &TestApp) -> (UserId, String) {
     let user = app.create_user(Plan::Business).await;
     let (_, key) = app.create_key(&user, &Scope::ALL).await;
     (user.id, key)
 }
 
 /// Subscribes `user` to `events` at `url` (as the web app does); the id and the secret.
-async fn subscribe(
+pub(crate) async fn subscribe(
     app: &TestApp,
     user: &UserId,
     url: &str,
@@ -358,7 +358,7 @@ async fn below_business_nothing_is_delivered_until_the_plan_is_back() {
 }
 
 /// Waits until `n` attempts of the webhook are on record.
-async fn wait_until_recorded(app: &TestApp, user: &UserId, webhook: &WebhookId, n: u64) {
+pub(crate) async fn wait_until_recorded(app: &TestApp, user: &UserId, webhook: &WebhookId, n: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while app
         .store
