@@ -43,6 +43,7 @@ async fn requests_are_counted_by_route_template_on_the_metrics_listener_only() {
         client.get("/api/v1/posts/post_nosuchpost").await.status(),
         404
     );
+    assert_eq!(client.get("/api/v1/no-such-thing/42").await.status(), 404);
 
     let requests = series(metrics, "linkedgrow_http_requests_total").await;
     let counted = |status: &str| {
@@ -57,7 +58,13 @@ async fn requests_are_counted_by_route_template_on_the_metrics_listener_only() {
     assert!(
         requests
             .iter()
-            .all(|line| !line.contains(&id) && !line.contains("post_nosuchpost")),
+            .any(|line| line.contains(r#"route="unmatched""#) && line.contains(r#"status="404""#)),
+        "paths no route matches share one label: {requests:#?}"
+    );
+    assert!(
+        requests.iter().all(|line| !line.contains(&id)
+            && !line.contains("post_nosuchpost")
+            && !line.contains("no-such-thing")),
         "raw ids never become labels: {requests:#?}"
     );
     let durations = series(metrics, "linkedgrow_http_request_duration_seconds_bucket").await;
