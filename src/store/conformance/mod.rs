@@ -9,6 +9,7 @@ mod keys;
 mod posts;
 mod publishing;
 mod records;
+mod webhook_queue;
 mod webhooks;
 
 use std::sync::Arc;
@@ -88,6 +89,7 @@ pub use keys::*;
 pub use posts::*;
 pub use publishing::*;
 pub use records::*;
+pub use webhook_queue::*;
 pub use webhooks::*;
 
 /// 2026-01-05T09:00:00Z.

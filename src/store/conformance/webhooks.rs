@@ -1,5 +1,6 @@
-//! Webhooks: events written with the change that causes them, claims held by one worker at a
-//! time and bounded per subscription, attempts that move a message on, visibility by scope.
+//! Webhooks: events written with the change that causes them, subscriptions that get only what
+//! they asked for, visibility by scope, LinkedIn events once; the helpers the queue's checks
+//! (`webhook_queue.rs`) share.
 
 use serde_json::Value;
 
@@ -7,18 +8,16 @@ use super::*;
 use crate::domain::webhook::{EventFilter, EventType};
 use crate::domain::{DeliveryId, EventId, WebhookId};
 use crate::store::publishing::LinkedInAccount;
-use crate::store::webhooks::{
-    AttemptOutcome, ClaimBounds, ClaimedMessage, Lease, NewWebhook, NextStep,
-};
+use crate::store::webhooks::{AttemptOutcome, ClaimBounds, Lease, NewWebhook, NextStep};
 
-const LEASE: i64 = 60_000;
+pub(super) const LEASE: i64 = 60_000;
 
-fn lease(claim: &'static str, now: i64, until: i64) -> Lease<'static> {
+pub(super) fn lease(claim: &'static str, now: i64, until: i64) -> Lease<'static> {
     Lease { claim, now, until }
 }
 
 /// At most `per_webhook` per webhook and `limit` in all, no bound per account.
-fn bounds(per_webhook: u32, limit: u32) -> ClaimBounds {
+pub(super) fn bounds(per_webhook: u32, limit: u32) -> ClaimBounds {
     ClaimBounds {
         per_webhook,
         per_account: u32::MAX,
@@ -26,13 +25,18 @@ fn bounds(per_webhook: u32, limit: u32) -> ClaimBounds {
     }
 }
 
-fn all_reads() -> Scopes {
+pub(super) fn all_reads() -> Scopes {
     [Scope::PostsRead, Scope::IdeasRead, Scope::ProfileRead]
         .into_iter()
         .collect()
 }
 
-async fn subscribe(store: &dyn Store, user: &User, id: &str, events: EventFilter) -> WebhookId {
+pub(super) async fn subscribe(
+    store: &dyn Store,
+    user: &User,
+    id: &str,
+    events: EventFilter,
+) -> WebhookId {
     let id = WebhookId::from(id);
     store
         .insert_webhook(
@@ -54,7 +58,7 @@ async fn subscribe(store: &dyn Store, user: &User, id: &str, events: EventFilter
 }
 
 /// Claims everything due at `now` and gives back (type, body) in queue order.
-async fn drain(store: &dyn Store, now: i64) -> Vec<(String, Value)> {
+pub(super) async fn drain(store: &dyn Store, now: i64) -> Vec<(String, Value)> {
     let claimed = store
         .claim_due_messages(lease("drain", now, now + LEASE), 0, bounds(100, 100))
         .await
@@ -71,7 +75,7 @@ async fn drain(store: &dyn Store, now: i64) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn outcome(at: i64, status: u16, next: NextStep) -> AttemptOutcome {
+pub(super) fn outcome(at: i64, status: u16, next: NextStep) -> AttemptOutcome {
     AttemptOutcome {
         delivery_id: DeliveryId::generate(),
         status_code: Some(status),
@@ -83,11 +87,11 @@ fn outcome(at: i64, status: u16, next: NextStep) -> AttemptOutcome {
     }
 }
 
-fn delivered(at: i64) -> AttemptOutcome {
+pub(super) fn delivered(at: i64) -> AttemptOutcome {
     outcome(at, 200, NextStep::Delivered)
 }
 
-fn types(events: &[(String, Value)]) -> Vec<&str> {
+pub(super) fn types(events: &[(String, Value)]) -> Vec<&str> {
     events.iter().map(|(t, _)| t.as_str()).collect()
 }
 
@@ -256,183 +260,6 @@ pub async fn subscriptions_get_only_the_events_they_asked_for(db: &dyn TestDatab
     );
 }
 
-pub async fn due_messages_are_held_by_one_worker_and_bounded_per_webhook(db: &dyn TestDatabase) {
-    let (one, two) = (db.store(), db.second_handle());
-    let ada = user(one.as_ref(), "ada").await;
-    let busy = subscribe(one.as_ref(), &ada, "wh_busy", EventFilter::All).await;
-    for n in 0..5 {
-        one.insert_post(
-            &ada.id,
-            &PostId::from(format!("post_{n}")),
-            &draft("p"),
-            NOW,
-        )
-        .await
-        .unwrap();
-    }
-    let (a, b) = tokio::join!(
-        one.claim_due_messages(lease("a", NOW, NOW + LEASE), 0, bounds(2, 100)),
-        two.claim_due_messages(lease("b", NOW, NOW + LEASE), 0, bounds(2, 100)),
-    );
-    let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(
-        a.len() + b.len(),
-        2,
-        "two held at once per webhook, across handles"
-    );
-    assert!(a
-        .iter()
-        .chain(&b)
-        .all(|m| m.webhook_id == busy && m.attempt == 1));
-    let later = one
-        .claim_due_messages(lease("c", NOW + 1, NOW + LEASE), 0, bounds(2, 100))
-        .await
-        .unwrap();
-    assert!(
-        later.is_empty(),
-        "the webhook is at its bound while both are held"
-    );
-
-    // One finishes: one more may go. A lapsed lease makes the other due again.
-    let first: &ClaimedMessage = a.first().or(b.first()).unwrap();
-    one.record_attempt(first, &delivered(NOW + 2))
-        .await
-        .unwrap();
-    let next = one
-        .claim_due_messages(lease("d", NOW + 2, NOW + LEASE), 0, bounds(2, 100))
-        .await
-        .unwrap();
-    assert_eq!(next.len(), 1);
-    let after_lease = one
-        .claim_due_messages(
-            lease("e", NOW + LEASE + 1, NOW + 2 * LEASE),
-            0,
-            bounds(5, 100),
-        )
-        .await
-        .unwrap();
-    assert_eq!(after_lease.len(), 4, "the lapsed claims and the rest");
-    // The worker whose lease lapsed records nothing over the new holder's claim.
-    let lapsed = a
-        .iter()
-        .chain(&b)
-        .find(|m| m.event_id != first.event_id)
-        .unwrap();
-    one.record_attempt(lapsed, &delivered(NOW + LEASE + 2))
-        .await
-        .unwrap();
-    let page = one.list_deliveries(&ada.id, &busy, 100, 0).await.unwrap();
-    assert_eq!(page.total, 1, "only the holder's attempt is on record");
-}
-
-pub async fn attempts_move_a_message_on_and_are_listed_newest_first(db: &dyn TestDatabase) {
-    let store = db.store();
-    let ada = user(store.as_ref(), "ada").await;
-    let hook = subscribe(store.as_ref(), &ada, "wh_1", EventFilter::All).await;
-    store
-        .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW)
-        .await
-        .unwrap();
-    let claim = |at: i64| store.claim_due_messages(lease("w", at, at + LEASE), 0, bounds(4, 10));
-    let delayed =
-        store.claim_due_messages(lease("w", NOW + 999, NOW + LEASE), 1_000, bounds(4, 10));
-    assert!(
-        delayed.await.unwrap().is_empty(),
-        "the first attempt waits its delay"
-    );
-    let first = claim(NOW).await.unwrap().remove(0);
-    assert_eq!(first.attempt, 1);
-    store
-        .record_attempt(&first, &outcome(NOW, 500, NextStep::RetryAt(NOW + 5_000)))
-        .await
-        .unwrap();
-    assert!(
-        claim(NOW + 4_999).await.unwrap().is_empty(),
-        "not before its retry time"
-    );
-    let second = claim(NOW + 5_000).await.unwrap().remove(0);
-    assert_eq!((second.attempt, &second.event_id), (2, &first.event_id));
-    assert_eq!(
-        store
-            .get_webhook(&ada.id, &hook)
-            .await
-            .unwrap()
-            .failing_since,
-        Some(NOW)
-    );
-    store
-        .record_attempt(&second, &delivered(NOW + 5_001))
-        .await
-        .unwrap();
-    assert!(
-        claim(NOW + 99_999).await.unwrap().is_empty(),
-        "delivered once is done"
-    );
-    assert_eq!(
-        store
-            .get_webhook(&ada.id, &hook)
-            .await
-            .unwrap()
-            .failing_since,
-        None
-    );
-
-    let page = store.list_deliveries(&ada.id, &hook, 10, 0).await.unwrap();
-    assert_eq!(page.total, 2);
-    let attempts: Vec<(u32, Option<u16>)> = page
-        .deliveries
-        .iter()
-        .map(|d| (d.attempt, d.status_code))
-        .collect();
-    assert_eq!(attempts, [(2, Some(200)), (1, Some(500))]);
-    assert_eq!(page.deliveries[0].event_type, "post.created");
-
-    // Resend: the same event, claimed now, attempt 3.
-    let again = store
-        .claim_for_resend(
-            &ada.id,
-            &hook,
-            &page.deliveries[1].id,
-            lease("r", NOW + 6_000, NOW + LEASE),
-        )
-        .await
-        .unwrap();
-    assert_eq!((again.attempt, &again.event_id), (3, &first.event_id));
-    let bob = user(store.as_ref(), "bob").await;
-    let theirs = store
-        .claim_for_resend(
-            &bob.id,
-            &hook,
-            &page.deliveries[1].id,
-            lease("r", NOW, NOW + LEASE),
-        )
-        .await;
-    assert!(is_not_found(&theirs, "delivery"));
-
-    // 410 Gone: the webhook is disabled at once and its queue waits.
-    let gone = AttemptOutcome {
-        disable: Some("gone"),
-        ..outcome(NOW + 6_001, 410, NextStep::GiveUp)
-    };
-    store.record_attempt(&again, &gone).await.unwrap();
-    let disabled = store.get_webhook(&ada.id, &hook).await.unwrap();
-    assert!(disabled.disabled);
-    assert_eq!(disabled.disabled_reason.as_deref(), Some("gone"));
-    store
-        .insert_post(&ada.id, &PostId::from("post_2"), &draft("p"), NOW + 7_000)
-        .await
-        .unwrap();
-    assert!(
-        claim(NOW + 7_000).await.unwrap().is_empty(),
-        "a disabled webhook gets nothing"
-    );
-
-    // Purging keeps what is younger than the cut.
-    assert!(store.purge_webhook_records(NOW + 5_001).await.unwrap() >= 1);
-    let page = store.list_deliveries(&ada.id, &hook, 10, 0).await.unwrap();
-    assert_eq!(page.total, 2, "the attempts at and after the cut remain");
-}
-
 pub async fn webhooks_are_seen_by_scope_and_stop_with_their_key_or_plan(db: &dyn TestDatabase) {
     let store = db.store();
     let ada = user(store.as_ref(), "ada").await;
@@ -555,49 +382,6 @@ pub async fn linkedin_events_are_sent_once_per_change(db: &dyn TestDatabase) {
     assert_eq!(events[1].1["data"]["connected"], false);
 }
 
-/// The outbox's order survives the purge: when every event on record is older than the cut (a
-/// quiet month), the next event still reaches the queue. Event seqs must never be reused, or the
-/// dispatcher (which reads `seq > last dispatched`) skips the new events for good.
-pub async fn events_after_a_purge_of_every_old_event_are_still_delivered(db: &dyn TestDatabase) {
-    let store = db.store();
-    let ada = user(store.as_ref(), "ada").await;
-    subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
-    for n in 0..3 {
-        store
-            .insert_post(
-                &ada.id,
-                &PostId::from(format!("post_{n}")),
-                &draft("p"),
-                NOW,
-            )
-            .await
-            .unwrap();
-    }
-    assert_eq!(drain(store.as_ref(), NOW).await.len(), 3);
-
-    let month_later = NOW + 31 * 24 * 3_600_000;
-    store
-        .purge_webhook_records(month_later - 30 * 24 * 3_600_000)
-        .await
-        .unwrap();
-    store
-        .insert_post(
-            &ada.id,
-            &PostId::from("post_new"),
-            &draft("back"),
-            month_later,
-        )
-        .await
-        .unwrap();
-    let events = drain(store.as_ref(), month_later).await;
-    assert_eq!(
-        types(&events),
-        ["post.created"],
-        "the event of a change made after the purge is queued"
-    );
-    assert_eq!(events[0].1["data"]["id"], "post_new");
-}
-
 /// A key revoked while its request to create a webhook is under way (its url's name can take
 /// seconds to resolve) must not leave an enabled webhook behind: revoking a key disables its
 /// webhooks, also the one stored a moment after the revocation.
@@ -675,50 +459,4 @@ pub async fn deleting_a_converted_post_tells_the_idea_s_subscribers(db: &dyn Tes
         .unwrap_or_else(|| panic!("no idea.updated among {:?}", types(&events)));
     assert_eq!(unlinked.1["data"]["id"], "idea_1");
     assert_eq!(unlinked.1["data"]["postId"], Value::Null);
-}
-
-/// An attempt still listed (younger than the cut) can be resent: the purge must not drop the
-/// event a listed attempt sends, even when the event itself is older than the cut (it waited,
-/// here while its owner was below Business).
-pub async fn a_listed_attempt_can_be_resent_after_a_purge(db: &dyn TestDatabase) {
-    let store = db.store();
-    let ada = user(store.as_ref(), "ada").await;
-    let hook = subscribe(store.as_ref(), &ada, "wh_all", EventFilter::All).await;
-    let day = 24 * 3_600_000;
-    store.set_plan(&ada.id, Plan::Pro).await.unwrap();
-    store
-        .insert_post(&ada.id, &PostId::from("post_1"), &draft("p"), NOW)
-        .await
-        .unwrap();
-    assert!(drain(store.as_ref(), NOW).await.is_empty(), "it waits");
-    store.set_plan(&ada.id, Plan::Business).await.unwrap();
-    assert_eq!(drain(store.as_ref(), NOW + 29 * day).await.len(), 1);
-    store
-        .insert_post(
-            &ada.id,
-            &PostId::from("post_2"),
-            &draft("p"),
-            NOW + 30 * day,
-        )
-        .await
-        .unwrap();
-    assert_eq!(drain(store.as_ref(), NOW + 30 * day).await.len(), 1);
-
-    store.purge_webhook_records(NOW + day).await.unwrap();
-    let page = store.list_deliveries(&ada.id, &hook, 10, 0).await.unwrap();
-    assert_eq!(page.total, 2, "both attempts are younger than the cut");
-    let oldest = &page.deliveries[1];
-    let again = store
-        .claim_for_resend(
-            &ada.id,
-            &hook,
-            &oldest.id,
-            lease("r", NOW + 31 * day, NOW + 31 * day + LEASE),
-        )
-        .await;
-    assert!(
-        again.is_ok(),
-        "a listed attempt resends, got {:?}",
-        again.err()
-    );
 }

@@ -14,7 +14,7 @@ use crate::domain::{EventId, Scope, Scopes, UserId, WebhookId};
 use crate::store::webhooks::{event_body, EventPayloads};
 use crate::store::Post;
 
-use super::webhooks::filter_from_sql;
+use super::webhook_rows::filter_from_sql;
 
 /// One event a change emits: its type and its `data`.
 pub(super) struct Event {

@@ -17,6 +17,7 @@ mod rows;
 mod secrets;
 mod sessions;
 mod users;
+mod webhook_rows;
 mod webhooks;
 
 use std::path::Path;
