@@ -9,6 +9,7 @@ mod http;
 pub mod keys;
 pub mod limits;
 pub mod linkedin;
+pub mod mcp;
 pub mod password;
 pub mod publisher;
 pub mod rate_limit;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub publisher: Arc<publisher::Publisher>,
     /// Delivers webhook events; its loop runs only where `serve` starts it.
     pub webhooks: Arc<webhooks::Webhooks>,
+    /// The `Host` values `/mcp` answers to (the public URL's host and loopback).
+    pub mcp_hosts: Vec<String>,
     /// Where `GET /metrics` answers, when the configuration asks for metrics (the bound
     /// address, so a port of 0 shows the one picked).
     pub metrics_address: Option<std::net::SocketAddr>,
@@ -88,6 +91,7 @@ impl AppState {
             None => None,
         };
         Ok(Self {
+            mcp_hosts: mcp::allowed_hosts(config.publishing.public_url.as_deref()),
             metrics_address,
             publisher,
             webhooks,
@@ -119,6 +123,7 @@ pub fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .nest("/api/v1", api::routes(state.clone()))
+        .merge(mcp::routes(state.clone(), state.mcp_hosts.clone()))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .merge(api::docs::router())

@@ -69,6 +69,23 @@ impl ApiError {
         }
     }
 
+    /// The wire code, as the envelope carries it.
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
+    /// The message a client may see: a 500's cause goes to the log (inside the request's span,
+    /// so with its id), never to the client.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                "internal server error; the request id identifies it in the server log".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
@@ -106,15 +123,7 @@ pub fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = match &self {
-            Self::Internal(cause) => {
-                // The cause goes to the log (inside the request's span, so with its id), never to the client.
-                tracing::error!(error = ?cause, "internal error");
-                "internal server error; the request id identifies it in the server log".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let mut response = envelope(status, code, &message);
+        let mut response = envelope(status, code, &self.client_message());
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized(_) => {
