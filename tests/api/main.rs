@@ -16,6 +16,7 @@ mod ideas;
 mod idempotency;
 mod linkedin_client;
 mod linkedin_fake;
+mod mcp;
 mod metrics;
 mod posts;
 mod publishing;
