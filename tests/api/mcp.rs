@@ -100,7 +100,9 @@ async fn a_foreign_host_is_refused_and_the_public_urls_host_is_allowed() {
             .header("host", host)
             .header("accept", "application/json, text/event-stream")
             .bearer_auth(&key)
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize()}))
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize()}),
+            )
             .send()
     };
     let foreign = send("evil.example.net").await.unwrap();
@@ -150,7 +152,13 @@ async fn tools_list_shows_only_what_the_keys_scopes_allow() {
 async fn create_post_answers_the_rest_body_and_the_post_is_the_apis() {
     let app = spawn_app().await;
     let key = app.full_key().await;
-    let created = call(&app, &key, "create_post", json!({"content": "From an agent"})).await;
+    let created = call(
+        &app,
+        &key,
+        "create_post",
+        json!({"content": "From an agent"}),
+    )
+    .await;
     assert_eq!(created["isError"], false);
     let post = &created["structuredContent"];
     assert_eq!(post["status"], "draft");
@@ -178,16 +186,28 @@ async fn errors_are_results_with_the_rest_code_and_message() {
     );
 
     let key = app.full_key().await;
-    let missing = call(&app, &key, "get_post", json!({"id": "post_AAAAAAAAAAAAAAAA"})).await;
+    let missing = call(
+        &app,
+        &key,
+        "get_post",
+        json!({"id": "post_AAAAAAAAAAAAAAAA"}),
+    )
+    .await;
     assert_eq!(missing["isError"], true);
     assert_eq!(missing["structuredContent"]["error"]["code"], "NOT_FOUND");
 
     let blank = call(&app, &key, "create_post", json!({"content": "  "})).await;
-    assert_eq!(blank["structuredContent"]["error"]["code"], "INVALID_CONTENT");
+    assert_eq!(
+        blank["structuredContent"]["error"]["code"],
+        "INVALID_CONTENT"
+    );
     let typo = call(&app, &key, "create_post", json!({"contents": "x"})).await;
     assert_eq!(typo["structuredContent"]["error"]["code"], "INVALID_BODY");
     let limit = call(&app, &key, "list_posts", json!({"limit": 500})).await;
-    assert_eq!(limit["structuredContent"]["error"]["code"], "INVALID_PARAMETER");
+    assert_eq!(
+        limit["structuredContent"]["error"]["code"],
+        "INVALID_PARAMETER"
+    );
 }
 
 #[tokio::test]
@@ -208,7 +228,10 @@ async fn every_tool_call_counts_against_the_limit_and_protocol_messages_do_not()
     let wait = error["retryAfter"].as_u64().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     let message = error["message"].as_str().unwrap();
-    assert!(message.contains(&format!("retry in {wait} seconds")), "{message}");
+    assert!(
+        message.contains(&format!("retry in {wait} seconds")),
+        "{message}"
+    );
     // The REST API shares the key's budget.
     let rest = app.as_key(&key).get("/api/v1/posts").await;
     assert_error(rest, 429, "RATE_LIMITED").await;
