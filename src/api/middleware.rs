@@ -35,7 +35,18 @@ pub async fn authenticate(
         .ok_or(ApiError::Unauthorized("invalid or revoked API key"))?;
 
     let now = app.clock.now().timestamp_millis();
-    let decision = app.limiter.check(key.key_id.as_str(), now);
+    let decision = match app.limiter.check(key.key_id.as_str(), now).await {
+        Ok(decision) => decision,
+        Err(err) => {
+            // Fail closed: a request the limiter cannot count is refused, never let through.
+            tracing::warn!(error = %err, "rate limit unavailable; request refused");
+            metrics::counter!(crate::telemetry::RATE_LIMIT_DECISIONS, "decision" => "unavailable")
+                .increment(1);
+            return Err(ApiError::Unavailable {
+                retry_after: crate::shared::RETRY_AFTER_SECS,
+            });
+        }
+    };
     let verdict = if decision.allowed {
         "allowed"
     } else {
