@@ -25,6 +25,7 @@ mod rate_limits;
 mod redis_instances;
 mod redis_limits;
 mod redis_server;
+mod redis_throttle;
 mod revocation;
 mod scope_matrix;
 mod storage;

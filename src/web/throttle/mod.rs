@@ -25,6 +25,9 @@
 mod memory;
 mod shared;
 
+pub use shared::ABANDONED_AFTER_MS;
+
+use std::mem::take;
 use std::sync::Arc;
 
 use crate::shared::{Redis, Unavailable};
@@ -162,21 +165,24 @@ impl Drop for Attempt {
                 );
             }
             Counts::Shared(_) => {
+                self.ended = true;
                 // Ending it takes a round trip; without a runtime it counts as a failure
-                // once it is abandoned anyway.
+                // once it is abandoned anyway. The task holds the parts, not an `Attempt`,
+                // whose own drop would start another.
                 let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                     return;
                 };
-                let mut rest = Attempt {
-                    throttle: Arc::clone(&self.throttle),
-                    account: std::mem::take(&mut self.account),
-                    address: std::mem::take(&mut self.address),
-                    id: std::mem::take(&mut self.id),
-                    at: self.at,
-                    ended: false,
-                };
-                self.ended = true;
-                runtime.spawn(async move { rest.end(Outcome::Failed).await });
+                let throttle = Arc::clone(&self.throttle);
+                let (account, address) = (take(&mut self.account), take(&mut self.address));
+                let (id, at) = (take(&mut self.id), self.at);
+                runtime.spawn(async move {
+                    if let Counts::Shared(counts) = &throttle.counts {
+                        let keys = [account.as_str(), address.as_str()];
+                        if let Err(err) = counts.end(keys, &id, at, Outcome::Failed).await {
+                            tracing::warn!(error = %err, "could not record a dropped sign-in attempt");
+                        }
+                    }
+                });
             }
         }
     }
@@ -186,7 +192,15 @@ impl LoginThrottle {
     /// Counts kept in Redis, shared by every instance that uses it.
     pub fn shared(redis: Redis) -> Self {
         Self {
-            counts: Counts::Shared(shared::SharedCounts::new(redis)),
+            counts: Counts::Shared(shared::SharedCounts::new(redis, false)),
+        }
+    }
+
+    /// Counts kept in Redis, with attempts made at the `now` the caller passes instead of at
+    /// Redis' time: for tests that compare them with the counts in memory.
+    pub fn shared_with_caller_clock(redis: Redis) -> Self {
+        Self {
+            counts: Counts::Shared(shared::SharedCounts::new(redis, true)),
         }
     }
 
@@ -210,7 +224,7 @@ impl LoginThrottle {
                 Err(until) => return Err(Refusal::Wait(((until - now + 999) / 1000) as u64)),
                 Ok(()) => now,
             },
-            Counts::Shared(counts) => match counts.reserve(keys, &id).await {
+            Counts::Shared(counts) => match counts.reserve(keys, &id, now).await {
                 Err(err) => return Err(Refusal::Unavailable(err)),
                 Ok(Err(seconds)) => return Err(Refusal::Wait(seconds)),
                 Ok(Ok(at)) => at,

@@ -12,7 +12,7 @@ use crate::shared::{Redis, Unavailable};
 
 /// An attempt still under way after this long counts as a failure: a sign-in takes well
 /// under a second, or a few while many passwords are being checked.
-const ABANDONED_AFTER_MS: i64 = 60_000;
+pub const ABANDONED_AFTER_MS: i64 = 60_000;
 
 /// The Redis keys of one account's or address's counts: `lg:signin:<hash>` (a hash of
 /// `count` and `last_at`) and `lg:signin:<hash>:pending` (attempts under way). Hashed, so
@@ -29,24 +29,34 @@ pub(super) struct SharedCounts {
     redis: Redis,
     reserve: Script,
     end: Script,
+    /// Whether attempts are made at the caller's `now` instead of Redis' time (tests).
+    caller_clock: bool,
 }
 
 impl SharedCounts {
-    pub(super) fn new(redis: Redis) -> Self {
+    pub(super) fn new(redis: Redis, caller_clock: bool) -> Self {
         Self {
             redis,
             reserve: Script::new(include_str!("reserve.lua")),
             end: Script::new(include_str!("end.lua")),
+            caller_clock,
         }
     }
 
     /// Counts attempt `id` as under way for each `(key, free failures)`, answering its time
-    /// (Redis', Unix ms), or the whole seconds it must wait first.
+    /// (Redis', Unix ms; or `now` with the caller's clock), or the whole seconds it must wait
+    /// first.
     pub(super) async fn reserve(
         &self,
         keys: [(&str, u32); 2],
         id: &str,
+        now: i64,
     ) -> Result<Result<i64, u64>, Unavailable> {
+        let now = if self.caller_clock {
+            now.to_string()
+        } else {
+            String::new()
+        };
         let [(account, free_account), (address, free_address)] = keys;
         let (allowed, value): (i64, i64) = self
             .redis
@@ -63,6 +73,7 @@ impl SharedCounts {
                     .arg(MAX_DELAY_MS)
                     .arg(FORGET_AFTER_MS)
                     .arg(ABANDONED_AFTER_MS)
+                    .arg(now)
                     .invoke_async(&mut conn)
                     .await
             })
