@@ -14,6 +14,7 @@ pub mod password;
 pub mod publisher;
 pub mod rate_limit;
 pub mod server;
+pub mod shared;
 pub mod store;
 pub mod telemetry;
 pub mod web;
@@ -29,7 +30,8 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConnectionLimits, DatabaseUrl};
-use crate::rate_limit::{InProcessLimiter, RateLimiter};
+use crate::rate_limit::{InProcessLimiter, RateLimiter, RedisLimiter};
+use crate::shared::Redis;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -45,6 +47,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The per-key rate limiter.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Redis, when instances share state through it (`LINKEDGROW_REDIS_URL`); readiness
+    /// depends on it then.
+    pub redis: Option<Redis>,
     /// What the web app keeps in memory (sign-in throttling) and how it reads requests.
     pub web: web::WebState,
     /// How long clients may take and how many may be connected; [`serve`] keeps them.
@@ -86,6 +91,17 @@ impl AppState {
             publisher.key().clone(),
             &config.webhooks,
         );
+        let redis = config.redis_url.as_ref().map(Redis::open).transpose()?;
+        let (per_minute, per_hour) = (config.rate_limit_per_minute, config.rate_limit_per_hour);
+        let limiter: Arc<dyn RateLimiter> = match &redis {
+            Some(redis) => Arc::new(RedisLimiter::new(redis.clone(), per_minute, per_hour)),
+            None => Arc::new(InProcessLimiter::new(per_minute, per_hour)),
+        };
+        let form_tokens = web::form_tokens::FormTokens::new(secret);
+        let web = match &redis {
+            Some(redis) => web::WebState::shared(config.trust_proxy, form_tokens, redis.clone()),
+            None => web::WebState::new(config.trust_proxy, form_tokens),
+        };
         let metrics_address = match config.metrics_listen {
             Some(address) => Some(telemetry::start(address).await?),
             None => None,
@@ -97,14 +113,9 @@ impl AppState {
             webhooks,
             store,
             clock,
-            limiter: Arc::new(InProcessLimiter::new(
-                config.rate_limit_per_minute,
-                config.rate_limit_per_hour,
-            )),
-            web: web::WebState::new(
-                config.trust_proxy,
-                web::form_tokens::FormTokens::new(secret),
-            ),
+            limiter,
+            redis,
+            web,
             connections: config.connections,
         })
     }

@@ -40,6 +40,12 @@ pub enum ApiError {
     /// 429: a rate limit is used up.
     #[error("rate limit exceeded; retry in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// 503: a service the request depends on (Redis, for the shared rate limits) does not
+    /// answer; the request is refused rather than let through unlimited.
+    #[error(
+        "the server cannot check this key's rate limit right now; retry in {retry_after} seconds"
+    )]
+    Unavailable { retry_after: u64 },
     /// Any other status the framework itself decides (405, 413, 415 …).
     #[error("{message}")]
     Http {
@@ -95,6 +101,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Self::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             Self::Http { status, code, .. } => (*status, code),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
@@ -129,7 +136,7 @@ impl IntoResponse for ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::RateLimited { retry_after } => {
+            Self::RateLimited { retry_after } | Self::Unavailable { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             _ => {}

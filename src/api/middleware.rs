@@ -25,7 +25,7 @@ pub async fn authenticate(
     next: Next,
 ) -> Result<Response, ApiError> {
     let key = identify(&app, request.headers()).await?;
-    let decision = count_request(&app, &key.key_id);
+    let decision = count_request(&app, &key.key_id).await?;
     let mut response = if decision.allowed {
         match admit(&app, key).await {
             Ok(key) => {
@@ -73,17 +73,29 @@ async fn identify(app: &AppState, headers: &HeaderMap) -> Result<KeyAuth, ApiErr
         .ok_or(ApiError::Unauthorized("invalid or revoked API key"))
 }
 
-/// Counts one request against `key`'s limits and says whether it may go on.
-pub fn count_request(app: &AppState, key: &KeyId) -> Decision {
+/// Counts one request against `key`'s limits and says whether it may go on; 503 when the
+/// limiter cannot count it (Redis down).
+pub async fn count_request(app: &AppState, key: &KeyId) -> Result<Decision, ApiError> {
     let now = app.clock.now().timestamp_millis();
-    let decision = app.limiter.check(key.as_str(), now);
+    let decision = match app.limiter.check(key.as_str(), now).await {
+        Ok(decision) => decision,
+        Err(err) => {
+            // Fail closed: a request the limiter cannot count is refused, never let through.
+            tracing::warn!(error = %err, "rate limit unavailable; request refused");
+            metrics::counter!(crate::telemetry::RATE_LIMIT_DECISIONS, "decision" => "unavailable")
+                .increment(1);
+            return Err(ApiError::Unavailable {
+                retry_after: crate::shared::RETRY_AFTER_SECS,
+            });
+        }
+    };
     let verdict = if decision.allowed {
         "allowed"
     } else {
         "refused"
     };
     metrics::counter!(crate::telemetry::RATE_LIMIT_DECISIONS, "decision" => verdict).increment(1);
-    decision
+    Ok(decision)
 }
 
 /// 403 below the Business plan; otherwise records the key's use and answers what handlers see.

@@ -160,7 +160,10 @@ impl ServerHandler for Agent {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let key = caller(&context)?;
-        let decision = count_request(&self.app, &key.id);
+        let decision = match count_request(&self.app, &key.id).await {
+            Ok(decision) => decision,
+            Err(unavailable) => return Ok(failure(&unavailable).into()),
+        };
         if !decision.allowed {
             return Ok(failure(&ApiError::RateLimited {
                 retry_after: decision.retry_after,
