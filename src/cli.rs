@@ -124,8 +124,11 @@ fn parse_scopes(s: &str) -> Result<Scopes, String> {
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The MCP SDK logs each stateless request's start (with the client's own description of
+    // itself) and end at INFO, and the tools' arguments (posts' text) at DEBUG: it speaks at
+    // WARN and above unless RUST_LOG asks for more.
     let default_level = if matches!(cli.command, Command::Serve(_)) {
-        "info"
+        "info,rmcp=warn"
     } else {
         "error"
     };

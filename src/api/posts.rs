@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -292,7 +293,7 @@ pub async fn add_post(
     body: CreatePostBody,
 ) -> Result<PostView, ApiError> {
     let now = app.clock.now();
-    let fields = PostFields::create(body.into(), now)?;
+    let fields = check_new_post(body, now)?;
     let post = app
         .store
         .insert_post(
@@ -304,6 +305,12 @@ pub async fn add_post(
         .await?;
     app.publisher.wake();
     Ok(post.into())
+}
+
+/// The post `body` would make at `now`, or why it would be refused: what [`add_post`] checks
+/// before storing, and all that `validate_post` asks, so the dry run cannot disagree with it.
+pub fn check_new_post(body: CreatePostBody, now: DateTime<Utc>) -> Result<PostFields, ApiError> {
+    Ok(PostFields::create(body.into(), now)?)
 }
 
 /// Update a post

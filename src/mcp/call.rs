@@ -20,18 +20,18 @@ use crate::AppState;
 use super::render::Render;
 use super::validate;
 
-/// What a tool answers: the REST response body, and a line or two for people.
+/// What a tool answers: the REST response body, and a line for people.
 #[derive(Debug)]
 pub struct Reply {
     pub body: Value,
-    pub text: String,
+    pub summary: String,
 }
 
 fn reply<T: Serialize + Render>(view: &T) -> Result<Reply, ApiError> {
     let body = serde_json::to_value(view).map_err(|err| ApiError::Internal(err.into()))?;
     Ok(Reply {
         body,
-        text: view.render(),
+        summary: view.render(),
     })
 }
 
@@ -126,7 +126,13 @@ pub async fn run(
         }
         "validate_post" => {
             Scoped::<PostsRead>::check(key.clone())?;
-            reply(&validate::dry_run(body(args)?, app.clock.now()))
+            let content = match args.get("content") {
+                Some(Value::String(content)) => content.clone(),
+                _ => String::new(),
+            };
+            // create_post's own reading and checking of the same arguments, without the store.
+            let checked = body(args).and_then(|body| posts::check_new_post(body, app.clock.now()));
+            reply(&validate::Validation::of(&content, checked))
         }
         other => Err(ApiError::Internal(anyhow::anyhow!(
             "the catalogue lists {other}, which has no implementation"

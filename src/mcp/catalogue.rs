@@ -204,10 +204,10 @@ pub static TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "validate_post",
-        description: "Dry run: would this post be accepted, how long is it against 3,000 characters, and the exact text LinkedIn would receive. Changes nothing.",
+        description: "Dry run of create_post with the same arguments: would it be accepted (if not, create_post's error), the length against 3,000 characters, and the exact text LinkedIn would receive. Changes nothing.",
         scopes: &[Scope::PostsRead],
         effect: Effect::Read,
-        properties: || json!({"content": content(), "scheduledAt": scheduled_at()}),
+        properties: || json!({"content": content(), "status": settable_status(), "scheduledAt": scheduled_at()}),
         required: &["content"],
     },
 ];

@@ -11,39 +11,45 @@
 mod call;
 pub mod catalogue;
 mod render;
+mod transport;
 pub mod validate;
+
+pub use transport::allowed_hosts;
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, request::Parts, HeaderValue};
-use axum::response::Response;
+use axum::http::request::Parts;
 use axum::Router;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData,
-    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    CustomRequest, CustomResult, ErrorCode, ErrorData, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{RoleServer, ServerHandler};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::api::auth::ApiKey;
-use crate::api::error::{envelope, ApiError};
+use crate::api::error::ApiError;
 use crate::api::middleware::{authenticate_agent, count_request};
 use crate::AppState;
 
 /// The path of the endpoint.
 pub const PATH: &str = "/mcp";
 
-/// The `/mcp` route, behind the REST API's authentication. `allowed_hosts` are the `Host`
-/// values the SDK's DNS-rebinding protection lets through (see [`allowed_hosts`]).
+/// The `/mcp` route (and `/mcp/`, which clients given the URL with a slash ask for), behind
+/// the REST API's authentication. `allowed_hosts` are the `Host` values the SDK's DNS-rebinding
+/// protection lets through (see [`allowed_hosts`]); browser pages from those hosts alone may
+/// call it.
 pub fn routes(state: AppState, allowed_hosts: Vec<String>) -> Router<AppState> {
+    let origins = transport::allowed_origins(&allowed_hosts);
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_allowed_hosts(allowed_hosts)
+        .with_allowed_origins(origins)
         .with_max_request_body_bytes(crate::MAX_BODY_BYTES);
     let app = state.clone();
     let service = StreamableHttpService::new(
@@ -52,60 +58,18 @@ pub fn routes(state: AppState, allowed_hosts: Vec<String>) -> Router<AppState> {
         config,
     );
     Router::new()
-        .route_service(PATH, service)
-        .route_layer(axum::middleware::map_response(envelope_for_sdk_errors))
+        .route_service(PATH, service.clone())
+        .route_service(&format!("{PATH}/"), service)
+        .route_layer(axum::middleware::map_response(
+            transport::envelope_for_sdk_errors,
+        ))
+        .route_layer(axum::middleware::from_fn(
+            transport::refuse_unreadable_messages,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             authenticate_agent,
         ))
-}
-
-/// The hosts `/mcp` answers to: that of the public URL, and loopback (for assistants on the
-/// same machine, and for tests). An entry without a port matches any port.
-pub fn allowed_hosts(public_url: Option<&str>) -> Vec<String> {
-    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if let Some(host) = public_url
-        .and_then(|url| url::Url::parse(url).ok())
-        .and_then(|url| url.host_str().map(str::to_owned))
-    {
-        hosts.push(host);
-    }
-    hosts
-}
-
-/// The SDK answers transport problems (a disallowed `Host`, a wrong `Accept`) in plain text;
-/// they get the API's envelope, keeping the SDK's words as the message.
-async fn envelope_for_sdk_errors(response: Response) -> Response {
-    let status = response.status();
-    let plain = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_none_or(|value| value.as_bytes().starts_with(b"text/plain"));
-    if !(status.is_client_error() || status.is_server_error()) || !plain {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, crate::MAX_BODY_BYTES)
-        .await
-        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
-        .unwrap_or_default();
-    let reason = status.canonical_reason().unwrap_or("error");
-    let code = reason.to_uppercase().replace([' ', '-'], "_");
-    let message = if text.is_empty() { reason } else { &text };
-    let mut replacement = envelope(status, &code, message);
-    for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            replacement.headers_mut().insert(name, value.clone());
-        }
-    }
-    replacement.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    replacement.map(Body::new)
 }
 
 /// The MCP server behind one HTTP request.
@@ -179,7 +143,8 @@ impl ServerHandler for Agent {
         let args = request.arguments.unwrap_or_default();
         let result = match call::run(&self.app, &key, tool.name, args).await {
             Ok(reply) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(reply.text)]);
+                let text = text_of(&reply.summary, &reply.body);
+                let mut result = CallToolResult::success(vec![text]);
                 result.structured_content = Some(reply.body);
                 result
             }
@@ -187,10 +152,36 @@ impl ServerHandler for Agent {
         };
         Ok(result.into())
     }
+
+    /// The SDK reads a request for a method it knows but whose params do not fit (`tools/call`
+    /// without a string `name`, or with `arguments` that are not an object) as a custom
+    /// request, which would be refused as an unknown method; it is invalid params.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        let method = request.method;
+        let message = match method.as_str() {
+            "tools/call" => {
+                "tools/call needs params {\"name\": a string, \"arguments\": an object}".to_owned()
+            }
+            "initialize" | "ping" | "tools/list" => format!("invalid params for {method}"),
+            _ => return Err(ErrorData::new(ErrorCode::METHOD_NOT_FOUND, method, None)),
+        };
+        Err(ErrorData::invalid_params(message, None))
+    }
 }
 
-/// An error result: the REST error's envelope as structured content, its code and message as
-/// text. A refused rate limit also says, as a number, how many seconds to wait.
+/// A result's text: a line for people, then the whole result as JSON (the same as
+/// `structuredContent`), so that a client that reads only text, as those of protocol revisions
+/// before `structuredContent` do, misses nothing; the specification recommends it.
+fn text_of(summary: &str, body: &Value) -> ContentBlock {
+    ContentBlock::text(format!("{summary}\n{body}"))
+}
+
+/// An error result: the REST error's envelope as structured content, and as text after its
+/// code and message. A refused rate limit also says, as a number, how many seconds to wait.
 fn failure(err: &ApiError) -> CallToolResult {
     let code = err.code();
     let message = err.client_message();
@@ -198,7 +189,8 @@ fn failure(err: &ApiError) -> CallToolResult {
     if let ApiError::RateLimited { retry_after } = err {
         body["error"]["retryAfter"] = json!(retry_after);
     }
-    let mut result = CallToolResult::error(vec![ContentBlock::text(format!("{code}: {message}"))]);
+    let text = text_of(&format!("{code}: {message}"), &body);
+    let mut result = CallToolResult::error(vec![text]);
     result.structured_content = Some(body);
     result
 }

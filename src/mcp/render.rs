@@ -1,5 +1,5 @@
-//! The short text beside each tool result's `structuredContent`: what an assistant that reads
-//! only text, or a person looking at the transcript, needs to follow along.
+//! The line that opens each tool result's text, before the result's JSON: what a person looking
+//! at the transcript needs to follow along.
 
 use std::fmt::Write;
 
@@ -10,9 +10,9 @@ use crate::api::posts::{Deleted, PostList, PostView};
 
 use super::validate::Validation;
 
-/// A result in a line or a few.
+/// A result in one line.
 pub trait Render {
-    /// The text rendering.
+    /// The line.
     fn render(&self) -> String;
 }
 
@@ -47,11 +47,7 @@ impl Render for PostView {
 
 impl Render for PostList {
     fn render(&self) -> String {
-        let mut text = page_line("posts", self.posts.len(), self.total, self.offset);
-        for post in &self.posts {
-            let _ = write!(text, "\n- {}", post.render());
-        }
-        text
+        page_line("posts", self.posts.len(), self.total, self.offset)
     }
 }
 
@@ -71,11 +67,7 @@ impl Render for IdeaView {
 
 impl Render for IdeaList {
     fn render(&self) -> String {
-        let mut text = page_line("ideas", self.ideas.len(), self.total, self.offset);
-        for idea in &self.ideas {
-            let _ = write!(text, "\n- {}", idea.render());
-        }
-        text
+        page_line("ideas", self.ideas.len(), self.total, self.offset)
     }
 }
 
@@ -129,8 +121,8 @@ impl Render for Validation {
             Some(failure) => format!("Would be refused ({}: {})", failure.code, failure.message),
         };
         format!(
-            "{verdict}; {} of {} characters. LinkedIn would receive: {}",
-            self.length, self.max_length, self.commentary
+            "{verdict}; {} of {} characters.",
+            self.length, self.max_length
         )
     }
 }
@@ -140,7 +132,7 @@ fn page_line(what: &str, shown: usize, total: u64, offset: u64) -> String {
         return format!("No {what} here ({total} in all).");
     }
     format!(
-        "{what} {} to {} of {total}:",
+        "Showing {what} {} to {} of {total}.",
         offset + 1,
         offset + shown as u64
     )

@@ -1,22 +1,13 @@
 //! `validate_post`: what creating a post would say, and what LinkedIn would be sent, without
-//! creating anything. The checks are the post validation every face uses; the text is the
-//! publisher's own "little" escaping.
+//! creating anything. The arguments are read and checked by `create_post`'s own code; the text
+//! is the publisher's own "little" escaping.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::api::error::ApiError;
-use crate::domain::post::{PostFields, PostInput};
+use crate::domain::post::PostFields;
 use crate::domain::time::rfc3339;
 use crate::linkedin::little_text;
-
-/// The arguments: those of `create_post` but the status, which follows from `scheduledAt`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ValidateArgs {
-    pub content: Option<String>,
-    pub scheduled_at: Option<String>,
-}
 
 /// The verdict.
 #[derive(Debug, Serialize)]
@@ -28,7 +19,7 @@ pub struct Validation {
     pub length: usize,
     /// LinkedIn's limit, 3,000.
     pub max_length: usize,
-    /// `draft`, or `scheduled` when `scheduledAt` was given; `null` when refused.
+    /// The status the post would have (`draft` or `scheduled`); `null` when refused.
     pub status: Option<&'static str>,
     /// The time it would be published (RFC 3339, UTC); `null` for a draft or when refused.
     pub scheduled_at: Option<String>,
@@ -47,55 +38,55 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// Checks `args` as `create_post` would at `now`.
-pub fn dry_run(args: ValidateArgs, now: DateTime<Utc>) -> Validation {
-    let content = args.content.clone().unwrap_or_default();
-    let status = args.scheduled_at.as_ref().map(|_| "scheduled".to_owned());
-    let input = PostInput {
-        content: args.content,
-        status,
-        scheduled_at: args.scheduled_at,
-    };
-    let (fields, failure) = match PostFields::create(input, now) {
-        Ok(fields) => (Some(fields), None),
-        Err(err) => {
-            let err = ApiError::from(err);
-            let refusal = Refusal {
-                code: err.code(),
-                message: err.client_message(),
-            };
-            (None, Some(refusal))
+impl Validation {
+    /// The verdict on `content`, given what `create_post`'s own reading and checking of the
+    /// same arguments (`checked`) came to.
+    pub fn of(content: &str, checked: Result<PostFields, ApiError>) -> Self {
+        let (fields, failure) = match checked {
+            Ok(fields) => (Some(fields), None),
+            Err(err) => {
+                let refusal = Refusal {
+                    code: err.code(),
+                    message: err.client_message(),
+                };
+                (None, Some(refusal))
+            }
+        };
+        Self {
+            accepted: fields.is_some(),
+            length: little_text::visible_len(content),
+            max_length: little_text::MAX_CHARS,
+            status: fields.as_ref().map(|f| f.status.as_str()),
+            scheduled_at: fields.as_ref().and_then(|f| f.scheduled_at).map(rfc3339),
+            commentary: little_text::escape(content),
+            failure,
         }
-    };
-    Validation {
-        accepted: fields.is_some(),
-        length: little_text::visible_len(&content),
-        max_length: little_text::MAX_CHARS,
-        status: fields.as_ref().map(|f| f.status.as_str()),
-        scheduled_at: fields.as_ref().and_then(|f| f.scheduled_at).map(rfc3339),
-        commentary: little_text::escape(&content),
-        failure,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+
     use super::*;
+    use crate::api::posts::{check_new_post, CreatePostBody};
 
     fn now() -> DateTime<Utc> {
         "2026-01-05T09:00:00Z".parse().unwrap()
     }
 
-    fn args(content: &str, scheduled_at: Option<&str>) -> ValidateArgs {
-        ValidateArgs {
+    fn verdict(content: &str, status: Option<&str>, scheduled_at: Option<&str>) -> Validation {
+        let body = CreatePostBody {
             content: Some(content.into()),
+            status: status.map(Into::into),
             scheduled_at: scheduled_at.map(Into::into),
-        }
+        };
+        Validation::of(content, check_new_post(body, now()))
     }
 
     #[test]
     fn an_accepted_post_shows_linkedins_text() {
-        let verdict = dry_run(args("Hi (all) #rust", None), now());
+        let verdict = verdict("Hi (all) #rust", None, None);
         assert!(verdict.accepted);
         assert_eq!(verdict.length, 14);
         assert_eq!(verdict.status, Some("draft"));
@@ -104,18 +95,21 @@ mod tests {
     }
 
     #[test]
-    fn a_schedule_makes_it_scheduled_and_a_past_one_is_refused() {
-        let later = dry_run(args("x", Some("2026-01-06T10:00:00+01:00")), now());
+    fn a_schedule_needs_the_scheduled_status_and_a_future_time() {
+        let later = verdict("x", Some("scheduled"), Some("2026-01-06T10:00:00+01:00"));
         assert_eq!(later.status, Some("scheduled"));
         assert_eq!(later.scheduled_at.as_deref(), Some("2026-01-06T09:00:00Z"));
-        let past = dry_run(args("x", Some("2026-01-04T10:00:00Z")), now());
+        let draft = verdict("x", None, Some("2026-01-06T10:00:00+01:00"));
+        assert!(!draft.accepted);
+        assert_eq!(draft.failure.unwrap().code, "INVALID_SCHEDULE");
+        let past = verdict("x", Some("scheduled"), Some("2026-01-04T10:00:00Z"));
         assert!(!past.accepted);
         assert_eq!(past.failure.unwrap().code, "INVALID_SCHEDULE");
     }
 
     #[test]
     fn too_long_is_refused_with_its_length() {
-        let verdict = dry_run(args(&"a".repeat(3_001), None), now());
+        let verdict = verdict(&"a".repeat(3_001), None, None);
         assert!(!verdict.accepted);
         assert_eq!((verdict.length, verdict.max_length), (3_001, 3_000));
         assert_eq!(verdict.failure.unwrap().code, "INVALID_CONTENT");

@@ -347,7 +347,7 @@ pub(crate) fn serve(database_url: &str, extra: &[&str]) -> (Child, String) {
 }
 
 /// As [`serve`], with the server's log (its standard error) going to `log`.
-fn serve_logging_to(database_url: &str, extra: &[&str], log: Stdio) -> (Child, String) {
+pub(crate) fn serve_logging_to(database_url: &str, extra: &[&str], log: Stdio) -> (Child, String) {
     serve_command(database_url, extra, log, |_| {})
 }
 

@@ -71,14 +71,24 @@ def call(key, tool, arguments, base=URL):
     return run(key, steps, base=base)
 
 
+def text_json(result):
+    """The JSON after the text's first line, which must be the whole result: a client that reads
+    only text sees what structuredContent carries."""
+    assert len(result.content) == 1, result
+    summary, body = result.content[0].text.split("\n", 1)
+    assert json.loads(body) == result.structured_content
+    return summary
+
+
 def ok(result):
     assert result.is_error is False, result
+    text_json(result)
     return result.structured_content
 
 
 def error(result):
     assert result.is_error is True, result
-    assert result.content[0].text.startswith(result.structured_content["error"]["code"] + ": ")
+    assert text_json(result).startswith(result.structured_content["error"]["code"] + ": ")
     return result.structured_content["error"]
 
 
@@ -160,11 +170,18 @@ def test_every_tool_answers_what_the_rest_api_answers():
         assert listed["posts"] == [updated]
 
         total = listed["total"]
-        verdict = ok(await tool("validate_post", content="Hi (all) #rust", scheduledAt="2099-01-01T00:00:00Z"))
+        verdict = ok(await tool("validate_post", content="Hi (all) #rust", status="scheduled",
+                                scheduledAt="2099-01-01T00:00:00Z"))
         assert verdict["accepted"] is True and verdict["length"] == 14 and verdict["maxLength"] == 3000
+        assert verdict["status"] == "scheduled" and verdict["scheduledAt"] == "2099-01-01T00:00:00Z"
         assert verdict["commentary"] == "Hi \\(all\\) {hashtag|\\#|rust}"
         too_long = ok(await tool("validate_post", content="x" * 3001))
         assert too_long["accepted"] is False and too_long["failure"]["code"] == "INVALID_CONTENT"
+        # Exactly what create_post would say: a time without the scheduled status is refused.
+        unscheduled = {"content": "x", "scheduledAt": "2099-01-01T00:00:00Z"}
+        refused = ok(await client.call_tool("validate_post", unscheduled))
+        assert refused["accepted"] is False
+        assert refused["failure"] == rest("POST", "/posts", key, unscheduled)[1]["error"]
         assert rest("GET", "/posts?status=scheduled", key)[1]["total"] == total, "a dry run creates nothing"
 
         idea = ok(await tool("create_idea", content="Hooks that work", notes="three of them", tags=["hooks"]))
