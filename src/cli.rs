@@ -147,34 +147,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(database, args).await,
         Command::Migrate => {
-            linkedgrow::open_store(&database)?;
-            println!("the database {} is ready", database.location().display());
+            linkedgrow::open_store(&database).await?;
+            println!("the database {} is ready", database.location());
             Ok(())
         }
         Command::Users(command) => {
-            let store = open_existing_store(&database)?;
+            let store = open_existing_store(&database).await?;
             users(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
         Command::Keys(command) => {
-            let store = open_existing_store(&database)?;
+            let store = open_existing_store(&database).await?;
             keys(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
         Command::Linkedin(args) => linkedin::run(database, args).await,
     }
 }
 
-/// Opens the database for an admin command, which never creates one: a new, empty database in
-/// the wrong place would only answer "no such user" about the accounts in the right one.
-fn open_existing_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
-    let location = database.location();
-    if !location.exists() {
-        anyhow::bail!(
-            "no database at {}; point at yours with --database-url sqlite://PATH \
-             (or LINKEDGROW_DATABASE_URL), or create one with `linkedgrow migrate`",
-            location.display()
-        );
-    }
-    linkedgrow::open_store(database)
+/// Opens the database for an admin command, which never creates one.
+async fn open_existing_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    linkedgrow::open_existing_store(database).await
 }
 
 async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -201,7 +192,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");
-    println!("Database: {}", config.database.location().display());
+    println!("Database: {}", config.database.location());
     if let Some(metrics) = state.metrics_address {
         println!("Metrics: http://{metrics}/metrics");
     }

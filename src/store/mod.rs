@@ -12,6 +12,7 @@ mod idempotency;
 mod keys;
 mod metrics;
 mod posts;
+pub mod postgres;
 pub mod publishing;
 mod secrets;
 mod sessions;

@@ -32,7 +32,8 @@ pub trait TestDatabase {
     fn second_handle(&self) -> Arc<dyn Store>;
 }
 
-/// One `#[tokio::test]` per check, each on the fresh database `$open` evaluates to.
+/// One `#[tokio::test]` per check, each on the fresh database the future `$open` gives; a
+/// backend whose server is missing gives `None` and the check is skipped.
 macro_rules! conformance_tests {
     ($open:expr) => {
         $crate::store::conformance::conformance_tests!(@each $open;
@@ -75,7 +76,9 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test]
             async fn $check() {
-                let database = $open;
+                let Some(database) = $open.await else {
+                    return;
+                };
                 $crate::store::conformance::$check(&database).await;
             }
         )*
