@@ -5,6 +5,7 @@
 //! `Arc<dyn Store>`. Each backend (`sqlite/`) implements the areas in a file apiece, and runs
 //! the one conformance suite (`conformance.rs`) that says what every backend must do.
 
+mod change_events;
 #[cfg(test)]
 pub mod conformance;
 mod ideas;

@@ -4,6 +4,7 @@
 //! posts, webhook messages) is claimed with leases and `FOR UPDATE SKIP LOCKED`, so that no two
 //! instances do the same work and a dead instance's work is taken up when its lease ends.
 
+mod events;
 mod ideas;
 mod idempotency;
 mod keys;
