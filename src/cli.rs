@@ -34,6 +34,16 @@ enum Command {
     Serve(ServeArgs),
     /// Create the database if there is none and bring its schema up to date, then exit.
     Migrate,
+    /// Copy a single-machine installation (SQLite) into an empty PostgreSQL database, checking
+    /// every table's row count, then exit.
+    MigrateToPostgres {
+        /// The SQLite database to copy: sqlite://PATH.
+        #[arg(long, value_name = "SQLITE_URL")]
+        from: DatabaseUrl,
+        /// The PostgreSQL database to fill: postgres://USER:PASSWORD@HOST/DATABASE.
+        #[arg(long, value_name = "POSTGRES_URL")]
+        to: DatabaseUrl,
+    },
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -151,6 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("the database {} is ready", database.location());
             Ok(())
         }
+        Command::MigrateToPostgres { from, to } => migrate_to_postgres(&from, &to).await,
         Command::Users(command) => {
             let store = open_existing_store(&database).await?;
             users(store.as_ref(), command, clock.now().timestamp_millis()).await
@@ -161,6 +172,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Linkedin(args) => linkedin::run(database, args).await,
     }
+}
+
+async fn migrate_to_postgres(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<()> {
+    let DatabaseUrl::Sqlite(path) = from else {
+        anyhow::bail!("--from must name an SQLite database: sqlite://PATH");
+    };
+    let DatabaseUrl::Postgres(url) = to else {
+        anyhow::bail!("--to must name a PostgreSQL database: postgres://USER:PASSWORD@HOST/DATABASE");
+    };
+    let report = linkedgrow::store::copy::sqlite_to_postgres(path, url).await?;
+    for (table, rows) in &report {
+        println!("{table:<24} {rows:>10} rows");
+    }
+    println!(
+        "copied {} into {}; every table's row count matches",
+        from.location(),
+        to.location()
+    );
+    Ok(())
 }
 
 /// Opens the database for an admin command, which never creates one.

@@ -8,6 +8,7 @@
 mod change_events;
 #[cfg(test)]
 pub mod conformance;
+pub mod copy;
 mod ideas;
 mod idempotency;
 mod keys;
