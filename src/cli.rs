@@ -190,6 +190,13 @@ async fn migrate_to_postgres(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Re
         from.location(),
         to.location()
     );
+    if let Some(key_file) = from.key_file().filter(|f| f.is_file()) {
+        println!(
+            "LinkedIn tokens and webhook secrets were sealed with the key in {}: set \
+             LINKEDGROW_ENCRYPTION_KEY to its contents on every instance",
+            key_file.display()
+        );
+    }
     Ok(())
 }
 
