@@ -2,7 +2,6 @@
 //! post, every change guarded by the idea's version in its own statement.
 
 use async_trait::async_trait;
-use tokio_postgres::IsolationLevel;
 
 use crate::domain::idea::IdeaFields;
 use crate::domain::post::PostFields;
@@ -12,7 +11,10 @@ use crate::store::{Idea, IdeaPage, IdeaStore, Post, StoreError, StoreResult};
 
 use super::events::{self, Event};
 use super::posts::insert_post_row;
-use super::rows::{find_idea, finish, idea_from_row, missing_or_changed, IDEA_COLUMNS};
+use super::rows::{
+    find_idea, finish, idea_from_row, missing_or_changed, page_and_total, IDEA_COLUMNS,
+    IDEA_COLUMN_COUNT,
+};
 use super::PostgresStore;
 
 fn tags_to_sql(tags: &[String]) -> String {
@@ -95,41 +97,24 @@ impl IdeaStore for PostgresStore {
     ) -> StoreResult<IdeaPage> {
         let limit = i64::from(limit);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let mut client = self.client().await?;
-        // One snapshot for the page and the total (READ COMMITTED would take one per statement).
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
+        let client = self.client().await?;
+        // One statement, so the page and the total come from one snapshot in one round trip;
+        // the total's row stands alone when the page is empty.
+        let statement = client
+            .prepare_cached(&format!(
+                "WITH total AS (SELECT COUNT(*) AS n FROM ideas WHERE {LIST_FILTER}),
+                 page AS (
+                     SELECT {IDEA_COLUMNS}, seq FROM ideas WHERE {LIST_FILTER}
+                     ORDER BY seq DESC LIMIT $3 OFFSET $4)
+                 SELECT page.*, total.n FROM total LEFT JOIN page ON TRUE
+                 ORDER BY page.seq DESC"
+            ))
             .await?;
-        let outcome: StoreResult<_> = async {
-            let page = tx
-                .prepare_cached(&format!(
-                    "SELECT {IDEA_COLUMNS} FROM ideas WHERE {LIST_FILTER}
-                     ORDER BY seq DESC LIMIT $3 OFFSET $4"
-                ))
-                .await?;
-            let ideas = tx
-                .query(&page, &[&user_id.as_str(), &tag, &limit, &offset])
-                .await?
-                .iter()
-                .map(idea_from_row)
-                .collect::<StoreResult<Vec<_>>>()?;
-            let count = tx
-                .prepare_cached(&format!("SELECT COUNT(*) FROM ideas WHERE {LIST_FILTER}"))
-                .await?;
-            let total: i64 = tx
-                .query_one(&count, &[&user_id.as_str(), &tag])
-                .await?
-                .try_get(0)?;
-            Ok(IdeaPage {
-                ideas,
-                total: total.max(0) as u64,
-            })
-        }
-        .await;
-        finish(tx, outcome).await
+        let rows = client
+            .query(&statement, &[&user_id.as_str(), &tag, &limit, &offset])
+            .await?;
+        let (ideas, total) = page_and_total(&rows, IDEA_COLUMN_COUNT + 1, idea_from_row)?;
+        Ok(IdeaPage { ideas, total })
     }
 
     async fn update_idea(

@@ -4,7 +4,6 @@
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
-use tokio_postgres::IsolationLevel;
 
 use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::webhook::EventType;
@@ -12,7 +11,10 @@ use crate::domain::{PostId, UserId};
 use crate::store::{Post, PostPage, PostStore, StoreError, StoreResult};
 
 use super::events::{self, Event};
-use super::rows::{find_idea, find_post, finish, missing_or_changed, post_from_row, POST_COLUMNS};
+use super::rows::{
+    find_idea, find_post, finish, missing_or_changed, page_and_total, post_from_row, POST_COLUMNS,
+    POST_COLUMN_COUNT,
+};
 use super::PostgresStore;
 
 /// Inserts a post and gives it back as stored; shared by creating and converting an idea.
@@ -103,45 +105,27 @@ impl PostStore for PostgresStore {
         let status = status.map(PostStatus::as_str);
         let limit = i64::from(limit);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let mut client = self.client().await?;
-        // One snapshot for the page and the total (READ COMMITTED would take one per statement).
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let outcome: StoreResult<_> = async {
-            let page = tx
-                .prepare_cached(&format!(
-                    "SELECT {POST_COLUMNS} FROM posts
+        let client = self.client().await?;
+        // One statement, so the page and the total come from one snapshot in one round trip;
+        // the total's row stands alone when the page is empty.
+        let statement = client
+            .prepare_cached(&format!(
+                "WITH total AS (
+                     SELECT COALESCE(SUM(n), 0)::bigint AS n FROM post_counts
+                     WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)),
+                 page AS (
+                     SELECT {POST_COLUMNS}, seq FROM posts
                      WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
-                     ORDER BY seq DESC LIMIT $3 OFFSET $4"
-                ))
-                .await?;
-            let posts = tx
-                .query(&page, &[&user_id.as_str(), &status, &limit, &offset])
-                .await?
-                .iter()
-                .map(post_from_row)
-                .collect::<StoreResult<Vec<_>>>()?;
-            let count = tx
-                .prepare_cached(
-                    "SELECT COALESCE(SUM(n), 0)::bigint FROM post_counts
-                     WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)",
-                )
-                .await?;
-            let total: i64 = tx
-                .query_one(&count, &[&user_id.as_str(), &status])
-                .await?
-                .try_get(0)?;
-            Ok(PostPage {
-                posts,
-                total: total.max(0) as u64,
-            })
-        }
-        .await;
-        finish(tx, outcome).await
+                     ORDER BY seq DESC LIMIT $3 OFFSET $4)
+                 SELECT page.*, total.n FROM total LEFT JOIN page ON TRUE
+                 ORDER BY page.seq DESC"
+            ))
+            .await?;
+        let rows = client
+            .query(&statement, &[&user_id.as_str(), &status, &limit, &offset])
+            .await?;
+        let (posts, total) = page_and_total(&rows, POST_COLUMN_COUNT + 1, post_from_row)?;
+        Ok(PostPage { posts, total })
     }
 
     async fn update_post(

@@ -95,9 +95,32 @@ pub(super) async fn find_post(
         .transpose()
 }
 
+/// The items and the total of a list read in one statement: every row carries the total at
+/// column `total_at`, and an empty page is one row whose item columns are all NULL.
+pub(super) fn page_and_total<T>(
+    rows: &[Row],
+    total_at: usize,
+    read: impl Fn(&Row) -> StoreResult<T>,
+) -> StoreResult<(Vec<T>, u64)> {
+    let total = match rows.first() {
+        Some(row) => row.try_get::<_, i64>(total_at)?.max(0) as u64,
+        None => 0,
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.try_get::<_, Option<&str>>(0)?.is_some() {
+            items.push(read(row)?);
+        }
+    }
+    Ok((items, total))
+}
+
 /// The columns [`idea_from_row`] reads, in its order.
 pub(super) const IDEA_COLUMNS: &str =
     "id, content, notes, tags, post_id, created_at, updated_at, version";
+
+/// How many columns [`IDEA_COLUMNS`] names.
+pub(super) const IDEA_COLUMN_COUNT: usize = 8;
 
 /// An idea from a row that starts with [`IDEA_COLUMNS`]; its tags are a JSON array (text).
 pub(super) fn idea_from_row(row: &Row) -> StoreResult<Idea> {
