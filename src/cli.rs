@@ -233,6 +233,12 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(metrics) = state.metrics_address {
         println!("Metrics: http://{metrics}/metrics");
     }
+    if let (Some(url), Some(redis)) = (&config.redis_url, &state.redis) {
+        println!("Redis: {url:?} (rate limits, sign-in throttling, one-time forms)");
+        // Says so in the log, once, when it does not answer yet; the server starts anyway
+        // and answers 503 until it does.
+        let _ = redis.ping().await;
+    }
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
     linkedgrow::serve(listener, state, shutdown).await?;

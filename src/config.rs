@@ -154,6 +154,11 @@ pub struct Config {
     /// Requests one key may make in any rolling hour.
     #[arg(long, env = "LINKEDGROW_RATE_LIMIT_PER_HOUR", default_value_t = 1_000)]
     pub rate_limit_per_hour: u32,
+    /// Share rate limits, sign-in throttling and one-time form ids with other instances
+    /// through the Redis at this URL, such as redis://10.0.0.5:6379 [default: in this process's
+    /// memory, for a single instance].
+    #[arg(long, env = "LINKEDGROW_REDIS_URL")]
+    pub redis_url: Option<crate::shared::RedisUrl>,
     /// Believe X-Forwarded-Proto and X-Forwarded-For from a reverse proxy in front (set only
     /// when every request comes through one): HTTPS there makes the session cookie Secure.
     #[arg(long, env = "LINKEDGROW_TRUST_PROXY")]
@@ -294,6 +299,7 @@ mod tests {
         );
         assert!(!config.trust_proxy);
         assert_eq!(config.metrics_listen, None);
+        assert_eq!(config.redis_url, None);
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.webhooks.retry_schedule.attempts(), 8);
         assert!(!config.webhooks.allow_private);

@@ -9,10 +9,12 @@ mod http;
 pub mod keys;
 pub mod limits;
 pub mod linkedin;
+pub mod mcp;
 pub mod password;
 pub mod publisher;
 pub mod rate_limit;
 pub mod server;
+pub mod shared;
 pub mod store;
 pub mod telemetry;
 pub mod web;
@@ -28,7 +30,8 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConnectionLimits, DatabaseUrl};
-use crate::rate_limit::{InProcessLimiter, RateLimiter};
+use crate::rate_limit::{InProcessLimiter, RateLimiter, RedisLimiter};
+use crate::shared::Redis;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
@@ -45,6 +48,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The per-key rate limiter.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Redis, when instances share state through it (`LINKEDGROW_REDIS_URL`); readiness
+    /// depends on it then.
+    pub redis: Option<Redis>,
     /// What the web app keeps in memory (sign-in throttling) and how it reads requests.
     pub web: web::WebState,
     /// How long clients may take and how many may be connected; [`serve`] keeps them.
@@ -53,6 +59,8 @@ pub struct AppState {
     pub publisher: Arc<publisher::Publisher>,
     /// Delivers webhook events; its loop runs only where `serve` starts it.
     pub webhooks: Arc<webhooks::Webhooks>,
+    /// The `Host` values `/mcp` answers to (the public URL's host and loopback).
+    pub mcp_hosts: Vec<String>,
     /// Where `GET /metrics` answers, when the configuration asks for metrics (the bound
     /// address, so a port of 0 shows the one picked).
     pub metrics_address: Option<std::net::SocketAddr>,
@@ -83,24 +91,31 @@ impl AppState {
             publisher.key().clone(),
             &config.webhooks,
         );
+        let redis = config.redis_url.as_ref().map(Redis::open).transpose()?;
+        let (per_minute, per_hour) = (config.rate_limit_per_minute, config.rate_limit_per_hour);
+        let limiter: Arc<dyn RateLimiter> = match &redis {
+            Some(redis) => Arc::new(RedisLimiter::new(redis.clone(), per_minute, per_hour)),
+            None => Arc::new(InProcessLimiter::new(per_minute, per_hour)),
+        };
+        let form_tokens = web::form_tokens::FormTokens::new(secret);
+        let web = match &redis {
+            Some(redis) => web::WebState::shared(config.trust_proxy, form_tokens, redis.clone()),
+            None => web::WebState::new(config.trust_proxy, form_tokens),
+        };
         let metrics_address = match config.metrics_listen {
             Some(address) => Some(telemetry::start(address).await?),
             None => None,
         };
         Ok(Self {
+            mcp_hosts: mcp::allowed_hosts(config.publishing.public_url.as_deref()),
             metrics_address,
             publisher,
             webhooks,
             store,
             clock,
-            limiter: Arc::new(InProcessLimiter::new(
-                config.rate_limit_per_minute,
-                config.rate_limit_per_hour,
-            )),
-            web: web::WebState::new(
-                config.trust_proxy,
-                web::form_tokens::FormTokens::new(secret),
-            ),
+            limiter,
+            redis,
+            web,
             connections: config.connections,
         })
     }
@@ -143,6 +158,7 @@ pub async fn open_existing_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn St
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .nest("/api/v1", api::routes(state.clone()))
+        .merge(mcp::routes(state.clone(), state.mcp_hosts.clone()))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .merge(api::docs::router())

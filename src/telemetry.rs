@@ -21,7 +21,8 @@ use tokio::net::TcpListener;
 pub const HTTP_REQUESTS: &str = "linkedgrow_http_requests_total";
 /// Seconds from a request's arrival to its response's head, by `method` and `route`.
 pub const HTTP_DURATION: &str = "linkedgrow_http_request_duration_seconds";
-/// The per-key rate limiter's decisions, by `decision` (`allowed` or `refused`).
+/// The per-key rate limiter's decisions, by `decision` (`allowed`, `refused`, or
+/// `unavailable` when Redis did not answer and the request was refused with 503).
 pub const RATE_LIMIT_DECISIONS: &str = "linkedgrow_rate_limit_decisions_total";
 /// Webhook delivery attempts, by `outcome` (`delivered`, `retry` or `gave_up`).
 pub const WEBHOOK_DELIVERIES: &str = "linkedgrow_webhook_deliveries_total";

@@ -87,10 +87,15 @@ pub async fn profile(
     State(app): State<AppState>,
     key: Scoped<ProfileRead>,
 ) -> Result<AppJson<Profile>, ApiError> {
+    read_profile(&app, &key).await.map(AppJson)
+}
+
+/// The key owner's account and LinkedIn connection.
+pub async fn read_profile(app: &AppState, key: &Scoped<ProfileRead>) -> Result<Profile, ApiError> {
     let user = app.store.user_by_id(&key.user_id).await?;
     let account = app.store.linkedin_account(&key.user_id).await?;
     let linkedin = ConnectionStatus::of(account.as_ref(), app.clock.now().timestamp_millis());
-    Ok(AppJson(Profile {
+    Ok(Profile {
         id: user.id.into(),
         name: user.name,
         email: user.email,
@@ -99,7 +104,7 @@ pub async fn profile(
         linkedin_connected: linkedin.connected,
         linkedin: linkedin.into(),
         created_at: rfc3339(user.created_at),
-    }))
+    })
 }
 
 /// Describe the calling key

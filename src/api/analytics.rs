@@ -163,6 +163,15 @@ pub async fn account_analytics(
     query: QueryParams,
     key: Scoped<AnalyticsRead>,
 ) -> Result<AppJson<AccountAnalytics>, ApiError> {
+    figures_of_account(&app, &key, &query).await.map(AppJson)
+}
+
+/// The account's figures over the range `query` asks for.
+pub async fn figures_of_account(
+    app: &AppState,
+    key: &Scoped<AnalyticsRead>,
+    query: &QueryParams,
+) -> Result<AccountAnalytics, ApiError> {
     query.only(&["from", "to"])?;
     let today = app.clock.now().date_naive();
     let range = DayRange::parse(
@@ -185,7 +194,7 @@ pub async fn account_analytics(
         .await?;
     let (daily, total) = series(range, rows);
     let figures = Figures::from(total);
-    Ok(AppJson(AccountAnalytics {
+    Ok(AccountAnalytics {
         from: range.from.to_string(),
         to: range.to.to_string(),
         totals: AccountTotals {
@@ -193,7 +202,7 @@ pub async fn account_analytics(
             posts_published: published,
         },
         daily,
-    }))
+    })
 }
 
 /// Post analytics
@@ -222,8 +231,18 @@ pub async fn post_analytics(
     query: QueryParams,
     key: Scoped<AnalyticsRead>,
 ) -> Result<AppJson<PostAnalytics>, ApiError> {
+    figures_of_post(&app, &key, &id, &query).await.map(AppJson)
+}
+
+/// One published post's figures over the range `query` asks for.
+pub async fn figures_of_post(
+    app: &AppState,
+    key: &Scoped<AnalyticsRead>,
+    id: &PostId,
+    query: &QueryParams,
+) -> Result<PostAnalytics, ApiError> {
     query.only(&["from", "to"])?;
-    let post = app.store.get_post(&key.user_id, &id).await?;
+    let post = app.store.get_post(&key.user_id, id).await?;
     let (PostStatus::Published, Some(published_at)) = (post.fields.status, post.published_at)
     else {
         return Err(ApiError::conflict(
@@ -243,12 +262,12 @@ pub async fn post_analytics(
         .daily_metrics(&key.user_id, Some(&post.id), range.from, range.to)
         .await?;
     let (daily, total) = series(range, rows);
-    Ok(AppJson(PostAnalytics {
+    Ok(PostAnalytics {
         post_id: post.id.into(),
         published_at: rfc3339(published_at),
         from: range.from.to_string(),
         to: range.to.to_string(),
         totals: total.into(),
         daily,
-    }))
+    })
 }

@@ -103,15 +103,22 @@ impl<S> Deref for Scoped<S> {
     }
 }
 
-impl<S: RequiredScopes, St: Send + Sync> FromRequestParts<St> for Scoped<S> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, ApiError> {
-        let key = ApiKey::from_request_parts(parts, state).await?;
+impl<S: RequiredScopes> Scoped<S> {
+    /// `key`, if it holds the scopes `S`; otherwise the 403 naming the first one it lacks.
+    /// The extractor below and the MCP tools both go through here.
+    pub fn check(key: ApiKey) -> Result<Self, ApiError> {
         S::check(&key)?;
         Ok(Self {
             key,
             needs: PhantomData,
         })
+    }
+}
+
+impl<S: RequiredScopes, St: Send + Sync> FromRequestParts<St> for Scoped<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, ApiError> {
+        Self::check(ApiKey::from_request_parts(parts, state).await?)
     }
 }

@@ -40,6 +40,12 @@ pub enum ApiError {
     /// 429: a rate limit is used up.
     #[error("rate limit exceeded; retry in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// 503: a service the request depends on (Redis, for the shared rate limits) does not
+    /// answer; the request is refused rather than let through unlimited.
+    #[error(
+        "the server cannot check this key's rate limit right now; retry in {retry_after} seconds"
+    )]
+    Unavailable { retry_after: u64 },
     /// Any other status the framework itself decides (405, 413, 415 …).
     #[error("{message}")]
     Http {
@@ -69,6 +75,23 @@ impl ApiError {
         }
     }
 
+    /// The wire code, as the envelope carries it.
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
+    /// The message a client may see: a 500's cause goes to the log (inside the request's span,
+    /// so with its id), never to the client.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                "internal server error; the request id identifies it in the server log".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
@@ -78,6 +101,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Self::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             Self::Http { status, code, .. } => (*status, code),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
@@ -106,21 +130,13 @@ pub fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = match &self {
-            Self::Internal(cause) => {
-                // The cause goes to the log (inside the request's span, so with its id), never to the client.
-                tracing::error!(error = ?cause, "internal error");
-                "internal server error; the request id identifies it in the server log".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let mut response = envelope(status, code, &message);
+        let mut response = envelope(status, code, &self.client_message());
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::RateLimited { retry_after } => {
+            Self::RateLimited { retry_after } | Self::Unavailable { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             _ => {}

@@ -30,12 +30,13 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness
 ///
-/// Whether the database answers. No key needed.
+/// Whether the database answers, and Redis too when the server shares state through it. No
+/// key needed.
 #[utoipa::path(
     get, path = "/readyz", tag = "Health", operation_id = "readyz",
     responses(
         (status = 200, description = "Ready.", body = ProbeStatus, example = json!({"status": "ready"})),
-        (status = 503, description = "The database does not answer (`NOT_READY`)."),
+        (status = 503, description = "The database, or Redis when one is configured, does not answer (`NOT_READY`)."),
     ),
     security(())
 )]
@@ -45,5 +46,12 @@ pub async fn readyz(State(app): State<AppState>) -> Result<Json<Value>, ApiError
         code: "NOT_READY",
         message: format!("the database does not answer: {err}"),
     })?;
+    if let Some(redis) = &app.redis {
+        redis.ping().await.map_err(|err| ApiError::Http {
+            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            code: "NOT_READY",
+            message: err.to_string(),
+        })?;
+    }
     Ok(Json(json!({ "status": "ready" })))
 }

@@ -172,18 +172,27 @@ pub async fn list_ideas(
     query: QueryParams,
     key: Scoped<IdeasRead>,
 ) -> Result<AppJson<IdeaList>, ApiError> {
+    find_ideas(&app, &key, &query).await.map(AppJson)
+}
+
+/// The page of ideas `query` asks for; the REST handler and the MCP tool share it.
+pub async fn find_ideas(
+    app: &AppState,
+    key: &Scoped<IdeasRead>,
+    query: &QueryParams,
+) -> Result<IdeaList, ApiError> {
     query.only(&["tag", "limit", "offset"])?;
     let page = query.page()?;
     let found = app
         .store
         .list_ideas(&key.user_id, query.get("tag"), page.limit, page.offset)
         .await?;
-    Ok(AppJson(IdeaList {
+    Ok(IdeaList {
         ideas: found.ideas.into_iter().map(IdeaView::from).collect(),
         total: found.total,
         limit: page.limit,
         offset: page.offset,
-    }))
+    })
 }
 
 /// Read an idea
@@ -202,8 +211,17 @@ pub async fn get_idea(
     Path(id): Path<String>,
     key: Scoped<IdeasRead>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    let idea = app.store.get_idea(&key.user_id, &id).await?;
-    Ok(Tagged(StatusCode::OK, idea.into()))
+    let idea = read_idea(&app, &key, &id).await?;
+    Ok(Tagged(StatusCode::OK, idea))
+}
+
+/// One idea of the key's owner.
+pub async fn read_idea(
+    app: &AppState,
+    key: &Scoped<IdeasRead>,
+    id: &str,
+) -> Result<IdeaView, ApiError> {
+    Ok(app.store.get_idea(&key.user_id, id).await?.into())
 }
 
 /// Create an idea
@@ -222,6 +240,16 @@ pub async fn create_idea(
     key: Scoped<IdeasWrite>,
     AppJson(body): AppJson<CreateIdeaBody>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
+    let idea = add_idea(&app, &key, body).await?;
+    Ok(Tagged(StatusCode::CREATED, idea))
+}
+
+/// Validates `body` and stores the new idea (its event with it).
+pub async fn add_idea(
+    app: &AppState,
+    key: &Scoped<IdeasWrite>,
+    body: CreateIdeaBody,
+) -> Result<IdeaView, ApiError> {
     let fields = IdeaFields::create(body.into())?;
     let idea = app
         .store
@@ -232,7 +260,7 @@ pub async fn create_idea(
             app.clock.now().timestamp_millis(),
         )
         .await?;
-    Ok(Tagged(StatusCode::CREATED, idea.into()))
+    Ok(idea.into())
 }
 
 /// Update an idea
@@ -263,25 +291,37 @@ pub async fn update_idea(
     key: Scoped<IdeasWrite>,
     AppJson(body): AppJson<UpdateIdeaBody>,
 ) -> Result<Tagged<IdeaView>, ApiError> {
-    let current = app.store.get_idea(&key.user_id, &id).await?;
+    let idea = edit_idea(&app, &key, &id, &if_match, body).await?;
+    Ok(Tagged(StatusCode::OK, idea))
+}
+
+/// Applies `body` to the idea if `if_match` holds; unchanged fields write nothing.
+pub async fn edit_idea(
+    app: &AppState,
+    key: &Scoped<IdeasWrite>,
+    id: &str,
+    if_match: &IfMatch,
+    body: UpdateIdeaBody,
+) -> Result<IdeaView, ApiError> {
+    let current = app.store.get_idea(&key.user_id, id).await?;
     let fields = IdeaFields::update(&current.fields, body.into())?;
     // After validation: an invalid body is refused as such whatever the precondition.
     if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
     if fields == current.fields {
-        return Ok(Tagged(StatusCode::OK, current.into()));
+        return Ok(current.into());
     }
     let idea = app
         .store
         .update_idea(
             &key.user_id,
-            &id,
+            id,
             current.version,
             &fields,
             app.clock.now().timestamp_millis(),
         )
         .await
-        .map_err(|err| stale_if_conditional(err, &if_match))?;
-    Ok(Tagged(StatusCode::OK, idea.into()))
+        .map_err(|err| stale_if_conditional(err, if_match))?;
+    Ok(idea.into())
 }
 
 /// Delete an idea
@@ -306,6 +346,16 @@ pub async fn delete_idea(
     if_match: IfMatch,
     key: Scoped<IdeasWrite>,
 ) -> Result<AppJson<Deleted>, ApiError> {
+    remove_idea(&app, &key, id, &if_match).await.map(AppJson)
+}
+
+/// Deletes the idea if `if_match` holds; a post it became stays.
+pub async fn remove_idea(
+    app: &AppState,
+    key: &Scoped<IdeasWrite>,
+    id: String,
+    if_match: &IfMatch,
+) -> Result<Deleted, ApiError> {
     let version = if if_match.is_present() {
         let current = app.store.get_idea(&key.user_id, &id).await?;
         if_match.check(&etag_of(&IdeaView::from(current.clone())))?;
@@ -321,8 +371,8 @@ pub async fn delete_idea(
             app.clock.now().timestamp_millis(),
         )
         .await
-        .map_err(|err| stale_if_conditional(err, &if_match))?;
-    Ok(AppJson(Deleted { id, deleted: true }))
+        .map_err(|err| stale_if_conditional(err, if_match))?;
+    Ok(Deleted { id, deleted: true })
 }
 
 /// Convert an idea into a draft post
@@ -345,7 +395,17 @@ pub async fn convert_idea(
     Path(id): Path<String>,
     key: Scoped<(IdeasWrite, PostsWrite)>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    let idea = app.store.get_idea(&key.user_id, &id).await?;
+    let post = make_post_of_idea(&app, &key, &id).await?;
+    Ok(Tagged(StatusCode::CREATED, post))
+}
+
+/// Turns the idea into a draft post (its events with it); an idea converts once.
+pub async fn make_post_of_idea(
+    app: &AppState,
+    key: &Scoped<(IdeasWrite, PostsWrite)>,
+    id: &str,
+) -> Result<PostView, ApiError> {
+    let idea = app.store.get_idea(&key.user_id, id).await?;
     if let Some(post_id) = &idea.post_id {
         return Err(already_converted(post_id));
     }
@@ -358,7 +418,7 @@ pub async fn convert_idea(
         .store
         .convert_idea(
             &key.user_id,
-            &id,
+            id,
             idea.version,
             &PostId::generate(),
             &fields,
@@ -369,7 +429,7 @@ pub async fn convert_idea(
             StoreError::Conflict(message) => ApiError::conflict("IDEA_ALREADY_CONVERTED", message),
             other => other.into(),
         })?;
-    Ok(Tagged(StatusCode::CREATED, post.into()))
+    Ok(post.into())
 }
 
 fn already_converted(post_id: &PostId) -> ApiError {

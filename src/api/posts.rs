@@ -200,6 +200,15 @@ pub async fn list_posts(
     query: QueryParams,
     key: Scoped<PostsRead>,
 ) -> Result<AppJson<PostList>, ApiError> {
+    find_posts(&app, &key, &query).await.map(AppJson)
+}
+
+/// The page of posts `query` asks for; the REST handler and the MCP tool share it.
+pub async fn find_posts(
+    app: &AppState,
+    key: &Scoped<PostsRead>,
+    query: &QueryParams,
+) -> Result<PostList, ApiError> {
     query.only(&["status", "limit", "offset"])?;
     let status = query
         .get("status")
@@ -217,12 +226,12 @@ pub async fn list_posts(
         .store
         .list_posts(&key.user_id, status, page.limit, page.offset)
         .await?;
-    Ok(AppJson(PostList {
+    Ok(PostList {
         posts: found.posts.into_iter().map(PostView::from).collect(),
         total: found.total,
         limit: page.limit,
         offset: page.offset,
-    }))
+    })
 }
 
 /// Read a post
@@ -241,8 +250,17 @@ pub async fn get_post(
     Path(id): Path<PostId>,
     key: Scoped<PostsRead>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    let post = app.store.get_post(&key.user_id, &id).await?;
-    Ok(Tagged(StatusCode::OK, post.into()))
+    let post = read_post(&app, &key, &id).await?;
+    Ok(Tagged(StatusCode::OK, post))
+}
+
+/// One post of the key's owner.
+pub async fn read_post(
+    app: &AppState,
+    key: &Scoped<PostsRead>,
+    id: &PostId,
+) -> Result<PostView, ApiError> {
+    Ok(app.store.get_post(&key.user_id, id).await?.into())
 }
 
 /// Create a post
@@ -263,6 +281,16 @@ pub async fn create_post(
     key: Scoped<PostsWrite>,
     AppJson(body): AppJson<CreatePostBody>,
 ) -> Result<Tagged<PostView>, ApiError> {
+    let post = add_post(&app, &key, body).await?;
+    Ok(Tagged(StatusCode::CREATED, post))
+}
+
+/// Validates `body` and stores the new post (its events with it), waking the scheduler.
+pub async fn add_post(
+    app: &AppState,
+    key: &Scoped<PostsWrite>,
+    body: CreatePostBody,
+) -> Result<PostView, ApiError> {
     let now = app.clock.now();
     let fields = PostFields::create(body.into(), now)?;
     let post = app
@@ -275,7 +303,7 @@ pub async fn create_post(
         )
         .await?;
     app.publisher.wake();
-    Ok(Tagged(StatusCode::CREATED, post.into()))
+    Ok(post.into())
 }
 
 /// Update a post
@@ -306,7 +334,19 @@ pub async fn update_post(
     key: Scoped<PostsWrite>,
     AppJson(body): AppJson<UpdatePostBody>,
 ) -> Result<Tagged<PostView>, ApiError> {
-    let current = app.store.get_post(&key.user_id, &id).await?;
+    let post = edit_post(&app, &key, &id, &if_match, body).await?;
+    Ok(Tagged(StatusCode::OK, post))
+}
+
+/// Applies `body` to the post if `if_match` holds; unchanged fields write nothing.
+pub async fn edit_post(
+    app: &AppState,
+    key: &Scoped<PostsWrite>,
+    id: &PostId,
+    if_match: &IfMatch,
+    body: UpdatePostBody,
+) -> Result<PostView, ApiError> {
+    let current = app.store.get_post(&key.user_id, id).await?;
     if current.fields.status == PostStatus::Published {
         return Err(ApiError::conflict(
             "POST_PUBLISHED",
@@ -318,21 +358,21 @@ pub async fn update_post(
     // After validation: an invalid body is refused as such whatever the precondition.
     if_match.check(&etag_of(&PostView::from(current.clone())))?;
     if fields == current.fields {
-        return Ok(Tagged(StatusCode::OK, current.into()));
+        return Ok(current.into());
     }
     let post = app
         .store
         .update_post(
             &key.user_id,
-            &id,
+            id,
             current.version,
             &fields,
             now.timestamp_millis(),
         )
         .await
-        .map_err(|err| stale_if_conditional(err, &if_match))?;
+        .map_err(|err| stale_if_conditional(err, if_match))?;
     app.publisher.wake();
-    Ok(Tagged(StatusCode::OK, post.into()))
+    Ok(post.into())
 }
 
 /// Delete a post
@@ -364,6 +404,19 @@ pub async fn delete_post(
     query: QueryParams,
     key: Scoped<PostsDelete>,
 ) -> Result<AppJson<Deleted>, ApiError> {
+    remove_post(&app, &key, id, &if_match, &query)
+        .await
+        .map(AppJson)
+}
+
+/// Deletes the post if `if_match` holds, first on LinkedIn when `query` says `fromLinkedIn`.
+pub async fn remove_post(
+    app: &AppState,
+    key: &Scoped<PostsDelete>,
+    id: PostId,
+    if_match: &IfMatch,
+    query: &QueryParams,
+) -> Result<Deleted, ApiError> {
     query.only(&["fromLinkedIn"])?;
     let from_linkedin = match query.get("fromLinkedIn") {
         None | Some("false") => false,
@@ -379,7 +432,7 @@ pub async fn delete_post(
         let current = app.store.get_post(&key.user_id, &id).await?;
         if_match.check(&etag_of(&PostView::from(current.clone())))?;
         if from_linkedin {
-            super::publishing::delete_from_linkedin(&app, &key.user_id, &current).await?;
+            super::publishing::delete_from_linkedin(app, &key.user_id, &current).await?;
         }
         Some(current.version)
     } else {
@@ -393,11 +446,11 @@ pub async fn delete_post(
             app.clock.now().timestamp_millis(),
         )
         .await
-        .map_err(|err| stale_if_conditional(err, &if_match))?;
-    Ok(AppJson(Deleted {
+        .map_err(|err| stale_if_conditional(err, if_match))?;
+    Ok(Deleted {
         id: id.into(),
         deleted: true,
-    }))
+    })
 }
 
 /// A change guarded by the version read moments before lost a race: with `If-Match` that is a

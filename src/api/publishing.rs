@@ -35,8 +35,17 @@ pub async fn publish_post(
     Path(id): Path<PostId>,
     key: Scoped<PostsWrite>,
 ) -> Result<AppJson<PostView>, ApiError> {
-    match app.publisher.publish_now(&key.user_id, &id).await? {
-        Outcome::Published(post) => Ok(AppJson(post.into())),
+    publish_now(&app, &key, &id).await.map(AppJson)
+}
+
+/// Sends the post to LinkedIn now and answers it published, or the error its failure maps to.
+pub async fn publish_now(
+    app: &AppState,
+    key: &Scoped<PostsWrite>,
+    id: &PostId,
+) -> Result<PostView, ApiError> {
+    match app.publisher.publish_now(&key.user_id, id).await? {
+        Outcome::Published(post) => Ok(post.into()),
         Outcome::Failed(reason, message) => Err(failure_error(reason, message)),
         Outcome::AlreadyPublished => Err(ApiError::conflict(
             "POST_PUBLISHED",

@@ -32,6 +32,11 @@ pub struct Page {
 }
 
 impl QueryParams {
+    /// Parameters given by name, as the MCP tools pass their arguments.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self(pairs.into_iter().collect())
+    }
+
     /// Refuses parameters outside `allowed`, so typos are caught rather than ignored.
     pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         let mut unknown: Vec<&str> = self

@@ -203,7 +203,7 @@ pub async fn create_key(
         return page(StatusCode::UNPROCESSABLE_ENTITY, &again);
     };
     let now = app.clock.now().timestamp_millis();
-    if !app.web.submitted.claim(&form.form_id, now) {
+    if !app.web.submitted.claim(&form.form_id, now).await? {
         return Ok(Redirect::to("/settings/api?resubmitted=1").into_response());
     }
     let (record, secret) = admin::create_key(app.store.as_ref(), &current.user, name, scopes, now)

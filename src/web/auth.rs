@@ -18,6 +18,7 @@ use super::session::{
     check_form_token, form_token, removal, start_session, ClientInfo, CurrentUser, FORM_COOKIE,
     SESSION_COOKIE,
 };
+use super::throttle::Refusal;
 use super::WebError;
 
 /// The one message for every failed sign-in, so it reveals no account.
@@ -196,9 +197,11 @@ pub async fn sign_in(
     };
     // Counted before the password is checked, so simultaneous guesses cannot overdraw the
     // budget; anything short of a success below counts as a failure.
-    let attempt = match throttle.reserve(&form.email, &client.address, now) {
+    let attempt = match throttle.reserve(&form.email, &client.address, now).await {
         Ok(attempt) => attempt,
-        Err(seconds) => {
+        // Fail closed: without the shared counts, no password is checked.
+        Err(Refusal::Unavailable(err)) => return Err(err.into()),
+        Err(Refusal::Wait(seconds)) => {
             let error = format!(
                 "Too many failed attempts. Wait {} before trying again.",
                 human_wait(seconds)
@@ -216,16 +219,16 @@ pub async fn sign_in(
         None => None,
     };
     let Ok(verified) = app.web.passwords.verify(form.password.clone(), hash).await else {
-        attempt.not_checked();
+        attempt.not_checked().await;
         let error =
             "The server is busy checking other sign-ins. Wait a few seconds, then try again.";
         return wait(BUSY_RETRY_AFTER_SECS, error.into());
     };
     let Some(user) = user.filter(|_| verified) else {
-        attempt.failed();
+        attempt.failed().await;
         return refuse(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     let session = start_session(&app, &user, &client).await?;
     let jar = jar.remove(removal(FORM_COOKIE)).add(session);
     Ok((jar, Redirect::to("/posts")).into_response())

@@ -31,6 +31,9 @@ pub enum WebError {
     /// The server has as much password work under way as it takes.
     #[error("too many password checks at once")]
     Busy,
+    /// Redis, which instances share sign-in counts and form ids through, does not answer.
+    #[error(transparent)]
+    Unavailable(#[from] crate::shared::Unavailable),
     /// The request is malformed in a way no form of ours produces.
     #[error("{0}")]
     BadRequest(String),
@@ -146,6 +149,19 @@ impl WebError {
                     "Back to LinkedGrow",
                 ),
             ),
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "a page could not be served");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    page(
+                        "Temporarily unavailable",
+                        "The server cannot reach a service it needs right now. Nothing was \
+                         changed. Wait a few seconds, then try again.",
+                        "/",
+                        "Back to LinkedGrow",
+                    ),
+                )
+            }
             Self::BadRequest(_) => (
                 StatusCode::BAD_REQUEST,
                 page(
@@ -178,7 +194,11 @@ impl IntoResponse for WebError {
         if let Self::SignInRequired = self {
             return Redirect::to("/login").into_response();
         }
-        let retry_after = matches!(self, Self::Busy).then_some(BUSY_RETRY_AFTER_SECS);
+        let retry_after = match self {
+            Self::Busy => Some(BUSY_RETRY_AFTER_SECS),
+            Self::Unavailable(_) => Some(crate::shared::RETRY_AFTER_SECS),
+            _ => None,
+        };
         let (status, page) = self.page();
         let body = page.render().unwrap_or_else(|_| page.message.to_owned());
         let mut response = (status, axum::response::Html(body)).into_response();

@@ -37,7 +37,7 @@ pub use error::WebError;
 /// What the web app keeps beside the store.
 #[derive(Clone)]
 pub struct WebState {
-    /// Failed sign-ins per account and per client address.
+    /// Failed sign-ins per account and per client address (in memory or in Redis).
     pub throttle: Arc<throttle::LoginThrottle>,
     /// Password hashing and checking, a few at a time.
     pub passwords: Arc<PasswordWork>,
@@ -50,7 +50,8 @@ pub struct WebState {
 }
 
 impl WebState {
-    /// Fresh state; `trust_proxy` as configured, form tokens signed with the server secret.
+    /// Fresh state kept in this process's memory; `trust_proxy` as configured, form tokens
+    /// signed with the server secret.
     pub fn new(trust_proxy: bool, form_tokens: form_tokens::FormTokens) -> Self {
         Self {
             form_tokens,
@@ -58,6 +59,20 @@ impl WebState {
             passwords: Arc::new(PasswordWork::per_core()),
             submitted: Arc::new(once::SubmittedForms::default()),
             trust_proxy,
+        }
+    }
+
+    /// As [`WebState::new`], with sign-in counts and submitted form ids kept in `redis`, shared
+    /// by every instance that uses it.
+    pub fn shared(
+        trust_proxy: bool,
+        form_tokens: form_tokens::FormTokens,
+        redis: crate::shared::Redis,
+    ) -> Self {
+        Self {
+            throttle: Arc::new(throttle::LoginThrottle::shared(redis.clone())),
+            submitted: Arc::new(once::SubmittedForms::shared(redis)),
+            ..Self::new(trust_proxy, form_tokens)
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::AppState;
 
 use super::render::{ok, page, Shell, WebForm};
 use super::session::{ClientInfo, CurrentUser};
+use super::throttle::Refusal;
 use super::WebError;
 
 #[derive(Default)]
@@ -139,22 +140,25 @@ pub async fn change_password(
     let throttle = &app.web.throttle;
     let email = &current.user.email;
     // A stolen session must not become a way to guess the password quickly.
-    let current_error = match throttle.reserve(email, &client.address, now) {
-        Err(_) => Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned()),
+    let current_error = match throttle.reserve(email, &client.address, now).await {
+        Err(Refusal::Unavailable(err)) => return Err(err.into()),
+        Err(Refusal::Wait(_)) => {
+            Some("Too many wrong passwords. Wait a few minutes, then try again.".to_owned())
+        }
         Ok(attempt) => {
             let hash = app.store.password_hash(&current.user.id).await?;
             let password = form.current_password.clone();
             match app.web.passwords.verify(password, hash).await {
                 Ok(true) => {
-                    attempt.succeeded();
+                    attempt.succeeded().await;
                     None
                 }
                 Ok(false) => {
-                    attempt.failed();
+                    attempt.failed().await;
                     Some("That is not your current password.".to_owned())
                 }
                 Err(busy) => {
-                    attempt.not_checked();
+                    attempt.not_checked().await;
                     return Err(busy.into());
                 }
             }

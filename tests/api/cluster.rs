@@ -4,15 +4,15 @@
 //!
 //! Without a PostgreSQL server or the `redis-server` program, [`Cluster::start`] prints a notice
 //! and gives `None`, and the test passes without checking anything; `scripts/test` makes sure
-//! both are there.
+//! both are there. (`instances.rs` is the same for one SQLite file.)
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio_postgres::NoTls;
 
 use crate::linkedin_fake::FakeLinkedIn;
+use crate::redis_server::RedisServer;
 
 /// The key every instance seals secrets with (32 bytes, base64), as operators share one.
 pub const ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -70,73 +70,6 @@ fn uuid_like() -> String {
         .to_lowercase()
 }
 
-/// A free loopback port, for a process that must be told its port.
-pub fn spare_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `redis-server` of the test's own, keeping nothing on disk; killed when dropped.
-pub struct RedisProcess {
-    child: Option<Child>,
-    pub port: u16,
-}
-
-impl RedisProcess {
-    /// Starts one on a spare port, or `None` with a notice when the program is missing.
-    pub fn start() -> Option<Self> {
-        let port = spare_port();
-        let mut redis = Self { child: None, port };
-        if !redis.resume() {
-            eprintln!("notice: the redis-server program is not installed; test skipped");
-            return None;
-        }
-        Some(redis)
-    }
-
-    /// The URL instances connect with.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Stops the server (as a crash would: SIGKILL).
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts the server again on the same port; whether it answers.
-    pub fn resume(&mut self) -> bool {
-        let spawned = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = spawned else {
-            return false;
-        };
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        true
-    }
-}
-
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// One running instance.
 pub struct Instance {
     child: Child,
@@ -151,15 +84,6 @@ impl Instance {
         let _ = self.child.wait();
     }
 
-    /// The process id, to signal it.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for the process to end.
-    pub fn wait(&mut self) -> std::process::ExitStatus {
-        self.child.wait().unwrap()
-    }
 }
 
 impl Drop for Instance {
@@ -171,7 +95,7 @@ impl Drop for Instance {
 /// Instances on one database and one Redis.
 pub struct Cluster {
     pub schema: PgSchema,
-    pub redis: RedisProcess,
+    pub redis: RedisServer,
     pub fake: FakeLinkedIn,
     pub instances: Vec<Instance>,
     dir: tempfile::TempDir,
@@ -188,7 +112,7 @@ impl Cluster {
     /// `n` instances with more environment variables.
     pub async fn start_with(n: usize, env: &[(&str, &str)]) -> Option<Self> {
         let schema = PgSchema::create().await?;
-        let redis = RedisProcess::start()?;
+        let redis = RedisServer::start("a test of several instances").await?;
         let fake = FakeLinkedIn::start().await;
         let mut cluster = Self {
             env: env

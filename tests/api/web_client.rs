@@ -21,13 +21,26 @@ pub struct WebClient {
 impl WebClient {
     /// A client with an empty cookie jar.
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.address)
+    }
+
+    /// A client with an empty cookie jar for the server at `base` (`http://host:port`).
+    pub fn at(base: &str) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
                 .build()
                 .unwrap(),
-            base: app.address.clone(),
+            base: base.to_owned(),
+        }
+    }
+
+    /// The same client, cookies included, talking to the server at `base` (another instance).
+    pub fn on(&self, base: &str) -> Self {
+        Self {
+            client: self.client.clone(),
+            base: base.to_owned(),
         }
     }
 

@@ -147,6 +147,11 @@ pub(super) fn shared_responses() -> Value {
             },
             "content": error_content(&[("RATE_LIMITED", "rate limit exceeded; retry in 12 seconds")]),
         },
+        "ServiceUnavailable": {
+            "description": "Only when the server shares its rate limits through Redis (`LINKEDGROW_REDIS_URL`) and Redis does not answer (`SERVICE_UNAVAILABLE`): the request is refused rather than let through unlimited, and nothing was changed. Retry after `Retry-After` seconds.",
+            "headers": { "Retry-After": { "$ref": "#/components/headers/Retry-After" } },
+            "content": error_content(&[("SERVICE_UNAVAILABLE", "the server cannot check this key's rate limit right now; retry in 1 seconds")]),
+        },
         "NotModified": {
             "description": "The representation matching `If-None-Match` is still current: no body.",
             "headers": {

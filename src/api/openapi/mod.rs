@@ -261,6 +261,10 @@ fn complete_operation(method: &str, operation: &mut Value) {
             "429".into(),
             json!({ "$ref": "#/components/responses/RateLimited" }),
         );
+        responses.insert(
+            "503".into(),
+            json!({ "$ref": "#/components/responses/ServiceUnavailable" }),
+        );
     }
     responses.insert(
         "414".into(),
@@ -410,6 +414,10 @@ mod tests {
                     assert!(op["x-required-scopes"].is_array(), "{name}");
                     assert!(op["responses"]["401"].is_object(), "{name}");
                     assert!(op["responses"]["429"].is_object(), "{name}");
+                    assert_eq!(
+                        op["responses"]["503"]["$ref"], "#/components/responses/ServiceUnavailable",
+                        "{name}"
+                    );
                 }
                 if path.starts_with("/api/") && method == "get" {
                     assert_eq!(

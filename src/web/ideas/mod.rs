@@ -181,7 +181,7 @@ pub async fn create_idea(
         }
     };
     let now = app.clock.now().timestamp_millis();
-    if !app.web.submitted.claim(&form.form_id, now) {
+    if !app.web.submitted.claim(&form.form_id, now).await? {
         return Ok(Redirect::to("/ideas?saved=1").into_response());
     }
     app.store

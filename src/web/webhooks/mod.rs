@@ -224,7 +224,7 @@ pub async fn create_webhook(
         return page(StatusCode::UNPROCESSABLE_ENTITY, &again);
     };
     let now = app.clock.now().timestamp_millis();
-    if !app.web.submitted.claim(&form.form_id, now) {
+    if !app.web.submitted.claim(&form.form_id, now).await? {
         return Ok(Redirect::to("/settings/webhooks?resubmitted=1").into_response());
     }
     let id = WebhookId::generate();

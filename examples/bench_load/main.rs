@@ -1,10 +1,13 @@
 //! The load generator of `scripts/bench`: keeps a fixed number of keep-alive HTTP/1.1
 //! connections busy against four endpoints and prints req/s, p50/p99 latency and the ratio to
-//! `GET /healthz` for each.
+//! `GET /healthz` for each; then drives each endpoint open loop at half the rate it reached
+//! (`open_loop.rs`) and prints a second table of latencies.
 //!
 //! The endpoints take turns in short slices (health, get, list, create, health, …) rather than
 //! one long run each, so that a machine whose background load changes during the run slows all
 //! four alike and the ratios stay comparable. Any non-2xx answer or connection error aborts.
+
+mod open_loop;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,12 +25,13 @@ use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use rand::seq::SliceRandom;
 
-/// Drives the server at `--url` and prints one table.
+/// Drives the servers at `--url` and prints two tables.
 #[derive(Debug, Parser)]
 struct Args {
-    /// The server, e.g. http://127.0.0.1:8080.
-    #[arg(long)]
-    url: String,
+    /// The server, e.g. http://127.0.0.1:8080; several, comma-separated, share the connections
+    /// in turn (instances of one installation).
+    #[arg(long = "url", value_delimiter = ',', required = true)]
+    urls: Vec<String>,
     /// The API key (every scope), from the environment so it stays out of `ps`.
     #[arg(long, env = "BENCH_KEY", hide_env_values = true)]
     key: String,
@@ -46,15 +50,19 @@ struct Args {
     /// Unmeasured seconds per endpoint before the measured rounds.
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
-    /// The server's process id, to report its CPU use per endpoint.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's process id, to report its CPU use per endpoint; several, comma-separated,
+    /// are summed (one per instance).
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`).
     #[arg(long, default_value_t = 100)]
     clock_ticks: u64,
     /// Only these endpoints, e.g. `get` to profile one alone; ratios are to the first listed.
     #[arg(long, value_delimiter = ',', default_value = "health,get,list,create")]
     endpoints: Vec<Endpoint>,
+    /// Seconds per endpoint driven open loop at half its closed-loop rate; 0 skips.
+    #[arg(long, default_value_t = 10.0)]
+    open_loop_seconds: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,7 +86,6 @@ impl Endpoint {
 
 /// What every connection needs to build requests; shared, built once.
 struct Requests {
-    host: HeaderValue,
     auth: HeaderValue,
     health: Uri,
     list: Uri,
@@ -89,7 +96,7 @@ struct Requests {
 }
 
 impl Requests {
-    fn build(&self, endpoint: Endpoint) -> Request<Full<Bytes>> {
+    fn build(&self, endpoint: Endpoint, host: &HeaderValue) -> Request<Full<Bytes>> {
         let (method, uri, body) = match endpoint {
             Endpoint::Health => (Method::GET, self.health.clone(), Bytes::new()),
             Endpoint::Get => {
@@ -103,7 +110,7 @@ impl Requests {
         let mut request = Request::builder()
             .method(method)
             .uri(uri)
-            .header(HOST, self.host.clone());
+            .header(HOST, host.clone());
         if endpoint != Endpoint::Health {
             request = request.header(AUTHORIZATION, self.auth.clone());
         }
@@ -144,16 +151,51 @@ fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
-type Connection = SendRequest<Full<Bytes>>;
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
 
-async fn connect(authority: &str) -> anyhow::Result<Connection> {
-    let stream = tokio::net::TcpStream::connect(authority)
-        .await
-        .with_context(|| format!("cannot connect to {authority}"))?;
-    stream.set_nodelay(true)?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    Ok(sender)
+/// A histogram value in microseconds, shown in milliseconds.
+fn millis(latency_us: &Histogram<u64>, quantile: f64) -> f64 {
+    latency_us.value_at_quantile(quantile) as f64 / 1000.0
+}
+
+/// One keep-alive connection to one server, with the `Host` its requests carry.
+struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+    host: HeaderValue,
+}
+
+impl Connection {
+    async fn open(authority: &str) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .with_context(|| format!("cannot connect to {authority}"))?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(Self {
+            sender,
+            host: HeaderValue::from_str(authority)?,
+        })
+    }
+
+    /// Sends one request and reads the whole answer; a non-2xx answer is an error.
+    async fn exchange(&mut self, requests: &Requests, endpoint: Endpoint) -> anyhow::Result<()> {
+        let request = requests.build(endpoint, &self.host);
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            bail!(
+                "{} answered {status}: {}",
+                endpoint.label(),
+                String::from_utf8_lossy(&body)
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Sends requests on one connection until `until`; returns it with what it measured.
@@ -166,19 +208,9 @@ async fn drive(
     let mut latency_us = latency_histogram();
     let mut done = 0;
     while Instant::now() < until {
-        let request = requests.build(endpoint);
         let start = Instant::now();
-        let response = conn.send_request(request).await?;
-        let status = response.status();
-        let body = response.into_body().collect().await?.to_bytes();
-        latency_us.saturating_record(start.elapsed().as_micros() as u64);
-        if !status.is_success() {
-            bail!(
-                "{} answered {status}: {}",
-                endpoint.label(),
-                String::from_utf8_lossy(&body)
-            );
-        }
+        conn.exchange(&requests, endpoint).await?;
+        latency_us.saturating_record(micros(start.elapsed()));
         done += 1;
     }
     Ok((conn, latency_us, done))
@@ -190,10 +222,10 @@ async fn slice(
     requests: &Arc<Requests>,
     endpoint: Endpoint,
     seconds: f64,
-    server: &Option<PathBuf>,
+    servers: &[PathBuf],
     tally: Option<&mut Tally>,
 ) -> anyhow::Result<()> {
-    let ticks_before = server.as_deref().map(cpu_ticks).transpose()?;
+    let ticks_before = servers_cpu_ticks(servers)?;
     let own_before = cpu_ticks(Path::new("/proc/self/stat"))?;
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(seconds);
@@ -210,18 +242,21 @@ async fn slice(
         done += n;
     }
     let elapsed = start.elapsed();
-    let ticks_after = server.as_deref().map(cpu_ticks).transpose()?;
+    let ticks_after = servers_cpu_ticks(servers)?;
     let own_after = cpu_ticks(Path::new("/proc/self/stat"))?;
     if let Some(tally) = tally {
         tally.latency_us.add(latency_us)?;
         tally.requests += done;
         tally.elapsed += elapsed;
         tally.own_cpu_ticks += own_after - own_before;
-        if let (Some(before), Some(after)) = (ticks_before, ticks_after) {
-            tally.cpu_ticks += after - before;
-        }
+        tally.cpu_ticks += ticks_after - ticks_before;
     }
     Ok(())
+}
+
+/// The CPU time of every server process, summed, in clock ticks.
+fn servers_cpu_ticks(servers: &[PathBuf]) -> anyhow::Result<u64> {
+    servers.iter().map(|stat| cpu_ticks(stat)).sum()
 }
 
 /// User plus system CPU time of a process, in clock ticks.
@@ -254,23 +289,24 @@ fn print_table(args: &Args, tallies: &[(Endpoint, Tally)]) {
         "load CPU"
     );
     for (endpoint, tally) in tallies {
-        let (busy, per_request, ratio_by_cpu) = match args.server_pid {
-            Some(_) => (
+        let (busy, per_request, ratio_by_cpu) = if args.server_pid.is_empty() {
+            ("-".into(), "-".into(), "-".into())
+        } else {
+            (
                 format!(
                     "{:.0}%",
                     100.0 * seconds(tally.cpu_ticks) / tally.elapsed.as_secs_f64()
                 ),
                 format!("{:.1}", 1e6 * cpu_per_request(tally)),
                 format!("{:.2}", cpu_per_request(ceiling) / cpu_per_request(tally)),
-            ),
-            None => ("-".into(), "-".into(), "-".into()),
+            )
         };
         println!(
             "{:<28} {:>8.0} {:>7.3} {:>7.3} {:>9.2} {:>10} {:>10} {:>9} {:>7.0}%",
             endpoint.label(),
             tally.rps(),
-            tally.latency_us.value_at_quantile(0.50) as f64 / 1000.0,
-            tally.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
+            millis(&tally.latency_us, 0.50),
+            millis(&tally.latency_us, 0.99),
             tally.rps() / ceiling.rps(),
             busy,
             per_request,
@@ -280,14 +316,25 @@ fn print_table(args: &Args, tallies: &[(Endpoint, Tally)]) {
     }
 }
 
+/// The `host:port` of each `--url`.
+fn authorities(urls: &[String]) -> anyhow::Result<Vec<String>> {
+    urls.iter()
+        .map(|url| {
+            let uri: Uri = url
+                .parse()
+                .with_context(|| format!("--url {url:?} must be an http:// URL"))?;
+            Ok(uri
+                .authority()
+                .with_context(|| format!("--url {url:?} needs a host and port"))?
+                .to_string())
+        })
+        .collect()
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let base: Uri = args.url.parse().context("--url must be an http:// URL")?;
-    let authority = base
-        .authority()
-        .context("--url needs a host and port")?
-        .to_string();
+    let authorities = authorities(&args.urls)?;
 
     let ids = std::fs::read_to_string(&args.ids)
         .with_context(|| format!("cannot read {}", args.ids.display()))?;
@@ -300,7 +347,6 @@ async fn main() -> anyhow::Result<()> {
     }
     posts.shuffle(&mut rand::thread_rng());
     let requests = Arc::new(Requests {
-        host: HeaderValue::from_str(&authority)?,
         auth: HeaderValue::from_str(&format!("Bearer {}", args.key))?,
         health: Uri::from_static("/healthz"),
         list: Uri::from_static("/api/v1/posts"),
@@ -311,16 +357,19 @@ async fn main() -> anyhow::Result<()> {
         ),
     });
 
+    // Dealt out in turn, so several servers get equal shares of the connections.
     let mut conns = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections {
-        conns.push(connect(&authority).await?);
+    for authority in authorities.iter().cycle().take(args.connections) {
+        conns.push(Connection::open(authority).await?);
     }
-    let server = args
+    let servers: Vec<PathBuf> = args
         .server_pid
-        .map(|pid| PathBuf::from(format!("/proc/{pid}/stat")));
+        .iter()
+        .map(|pid| PathBuf::from(format!("/proc/{pid}/stat")))
+        .collect();
 
     for &endpoint in &args.endpoints {
-        slice(&mut conns, &requests, endpoint, args.warmup, &server, None).await?;
+        slice(&mut conns, &requests, endpoint, args.warmup, &servers, None).await?;
     }
     let mut tallies: Vec<(Endpoint, Tally)> =
         args.endpoints.iter().map(|&e| (e, Tally::new())).collect();
@@ -332,12 +381,30 @@ async fn main() -> anyhow::Result<()> {
                 &requests,
                 *endpoint,
                 slice_seconds,
-                &server,
+                &servers,
                 Some(tally),
             )
             .await?;
         }
     }
     print_table(&args, &tallies);
+
+    if args.open_loop_seconds > 0.0 {
+        let mut runs = Vec::with_capacity(tallies.len());
+        for (endpoint, tally) in &tallies {
+            let rate = tally.rps() / 2.0;
+            let run = open_loop::run(
+                &mut conns,
+                &requests,
+                *endpoint,
+                rate,
+                args.open_loop_seconds,
+            )
+            .await?;
+            runs.push((*endpoint, run));
+        }
+        println!();
+        open_loop::print_table(&runs);
+    }
     Ok(())
 }

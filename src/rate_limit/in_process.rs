@@ -1,37 +1,14 @@
-//! Exact rolling-window rate limits per API key.
-//!
-//! A key may have at most `per_minute` accepted requests in any rolling 60 seconds and
-//! `per_hour` in any rolling 3,600 seconds. Fixed windows and token buckets let through up to
-//! twice that across a boundary, so this keeps a log of accepted requests per key. Requests that
-//! land in the same millisecond share one log entry, which bounds memory by time as well as count.
+//! The limiter of a single server process: a log of accepted requests per key, in memory.
+//! Requests that land in the same millisecond share one log entry, which bounds memory by time
+//! as well as count.
 
 use std::collections::{HashMap, VecDeque};
 
+use async_trait::async_trait;
 use parking_lot::Mutex;
 
-const MINUTE_MS: i64 = 60_000;
-const HOUR_MS: i64 = 3_600_000;
-
-/// What the limiter decided, and what the response headers should say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
-    /// Whether the request may go ahead (it has then been counted).
-    pub allowed: bool,
-    /// The limit of the window reported in the headers.
-    pub limit: u32,
-    /// Requests left in that window after this one.
-    pub remaining: u32,
-    /// Unix time (seconds) at which that window next frees a request.
-    pub reset_at: i64,
-    /// When refused: whole seconds after which a retry is accepted.
-    pub retry_after: u64,
-}
-
-/// A rate limiter; the in-process one below, a shared one (Redis) later.
-pub trait RateLimiter: Send + Sync {
-    /// Counts a request by `key_id` at `now_ms` (Unix milliseconds) unless a limit is used up.
-    fn check(&self, key_id: &str, now_ms: i64) -> Decision;
-}
+use super::{ceil_seconds, Decision, RateLimiter, HOUR_MS, MINUTE_MS};
+use crate::shared::Unavailable;
 
 /// The limiter for a single server process.
 pub struct InProcessLimiter {
@@ -89,12 +66,16 @@ impl Window {
     }
 }
 
-fn ceil_seconds(ms: i64) -> i64 {
-    (ms + 999).div_euclid(1000)
+#[async_trait]
+impl RateLimiter for InProcessLimiter {
+    async fn check(&self, key_id: &str, now_ms: i64) -> Result<Decision, Unavailable> {
+        Ok(self.decide(key_id, now_ms))
+    }
 }
 
-impl RateLimiter for InProcessLimiter {
-    fn check(&self, key_id: &str, now_ms: i64) -> Decision {
+impl InProcessLimiter {
+    /// The decision for a request by `key_id` at `now_ms`; it never fails.
+    pub fn decide(&self, key_id: &str, now_ms: i64) -> Decision {
         let mut keys = self.keys.lock();
         let log = match keys.get_mut(key_id) {
             Some(log) => log,
@@ -172,7 +153,7 @@ mod tests {
         // A request every 250 ms for 2.5 hours, bursts at window edges included.
         let mut t = 1_000_000;
         while t < 1_000_000 + 9_000_000 {
-            if limiter.check("k", t).allowed {
+            if limiter.decide("k", t).allowed {
                 accepted.push(t);
             }
             t += 250;
@@ -186,28 +167,28 @@ mod tests {
         let limiter = InProcessLimiter::new(3, 100);
         let start = 10_500;
         for i in 0..3 {
-            assert!(limiter.check("k", start + i * 100).allowed);
+            assert!(limiter.decide("k", start + i * 100).allowed);
         }
-        let refused = limiter.check("k", start + 400);
+        let refused = limiter.decide("k", start + 400);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after, 60);
-        assert!(!limiter.check("k", start + 400 + 59_000).allowed);
-        assert!(limiter.check("k", start + 400 + 60_000).allowed);
+        assert!(!limiter.decide("k", start + 400 + 59_000).allowed);
+        assert!(limiter.decide("k", start + 400 + 60_000).allowed);
     }
 
     #[test]
     fn refused_requests_do_not_use_up_the_hour() {
         let limiter = InProcessLimiter::new(2, 4);
-        assert!(limiter.check("k", 0).allowed);
-        assert!(limiter.check("k", 1).allowed);
+        assert!(limiter.decide("k", 0).allowed);
+        assert!(limiter.decide("k", 1).allowed);
         for t in 2..50 {
-            assert!(!limiter.check("k", t).allowed);
+            assert!(!limiter.decide("k", t).allowed);
         }
-        assert!(limiter.check("k", 60_000).allowed);
-        let last = limiter.check("k", 60_001);
+        assert!(limiter.decide("k", 60_000).allowed);
+        let last = limiter.decide("k", 60_001);
         assert!(last.allowed);
         assert_eq!(last.remaining, 0);
-        let refused = limiter.check("k", 120_002);
+        let refused = limiter.decide("k", 120_002);
         assert!(!refused.allowed, "the hour holds 4 accepted requests");
         assert_eq!(refused.limit, 4);
         assert_eq!(refused.retry_after, 3_480);
@@ -216,8 +197,8 @@ mod tests {
     #[test]
     fn keys_are_limited_independently() {
         let limiter = InProcessLimiter::new(1, 10);
-        assert!(limiter.check("a", 0).allowed);
-        assert!(!limiter.check("a", 1).allowed);
-        assert!(limiter.check("b", 1).allowed);
+        assert!(limiter.decide("a", 0).allowed);
+        assert!(!limiter.decide("a", 1).allowed);
+        assert!(limiter.decide("b", 1).allowed);
     }
 }
