@@ -15,6 +15,8 @@ mod publishing;
 mod secrets;
 mod sessions;
 mod users;
+mod webhook_queue;
+mod webhook_rows;
 mod webhooks;
 
 use std::sync::Arc;

@@ -32,8 +32,12 @@ impl UserStore for PostgresStore {
         todo!("PostgreSQL")
     }
 
-    async fn update_profile(&self, user_id: &UserId, name: &str, timezone: &str)
-        -> StoreResult<()> {
+    async fn update_profile(
+        &self,
+        user_id: &UserId,
+        name: &str,
+        timezone: &str,
+    ) -> StoreResult<()> {
         todo!("PostgreSQL")
     }
 
