@@ -110,11 +110,7 @@ async fn subscriptions_held(
         let events: String = row.try_get(1)?;
         let filter = EventFilter::parse_stored(&events).map_err(anyhow::Error::msg)?;
         let scopes = read_scopes_from_sql(row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
-        subscriptions.push((
-            WebhookId::from(row.try_get::<_, String>(0)?),
-            filter,
-            scopes,
-        ));
+        subscriptions.push((row.try_get::<_, WebhookId>(0)?, filter, scopes));
     }
     Ok(subscriptions)
 }
@@ -169,7 +165,7 @@ pub(super) async fn dispatch(tx: &Transaction<'_>, now: i64) -> StoreResult<()> 
     let mut dispatched = Vec::with_capacity(new.len());
     for row in &new {
         let seq: i64 = row.try_get(0)?;
-        let user_id = UserId::from(row.try_get::<_, String>(1)?);
+        let user_id = row.try_get::<_, UserId>(1)?;
         let kind: &str = row.try_get(2)?;
         let created_at: i64 = row.try_get(3)?;
         dispatched.push(seq);

@@ -10,9 +10,9 @@ use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
 use super::events::{self, Event};
+use super::rows::{post_from_row, POST_COLUMNS, POST_COLUMN_COUNT};
 use super::PostgresStore;
 use crate::domain::analytics::Metrics;
-use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::webhook::EventType;
 use crate::domain::{PostId, UserId};
 use crate::store::publishing::{ClaimNow, ClaimedPost, Failure, LinkedInAccount, PublishingStore};
@@ -23,7 +23,7 @@ pub(super) const ACCOUNT_COLUMNS: &str = "user_id, member_sub, member_name, pict
 
 pub(super) fn account_from_row(row: &Row) -> StoreResult<LinkedInAccount> {
     Ok(LinkedInAccount {
-        user_id: UserId::from(row.try_get::<_, String>(0)?),
+        user_id: row.try_get(0)?,
         member_sub: row.try_get(1)?,
         member_name: row.try_get(2)?,
         picture_url: row.try_get(3)?,
@@ -36,40 +36,13 @@ pub(super) fn account_from_row(row: &Row) -> StoreResult<LinkedInAccount> {
     })
 }
 
-// TODO: use rows::post_from_row and rows::POST_COLUMNS once they land.
-const POST_COLUMNS: &str = "id, content, status, scheduled_at, published_at, created_at, \
-     updated_at, version, linkedin_urn, failure_code, failure_message, failure_at";
-
-fn post_from_row(row: &Row) -> StoreResult<Post> {
-    let status: &str = row.try_get(2)?;
-    let status = PostStatus::parse(status)
-        .ok_or_else(|| anyhow::anyhow!("unknown post status {status:?}"))?;
-    Ok(Post {
-        id: PostId::from(row.try_get::<_, String>(0)?),
-        fields: PostFields {
-            content: row.try_get(1)?,
-            status,
-            scheduled_at: row.try_get(3)?,
-        },
-        published_at: row.try_get(4)?,
-        created_at: row.try_get(5)?,
-        updated_at: row.try_get(6)?,
-        version: row.try_get(7)?,
-        linkedin_urn: row.try_get(8)?,
-        failure: match (row.try_get(9)?, row.try_get(10)?, row.try_get(11)?) {
-            (Some(code), Some(message), Some(at)) => Some(Failure { code, message, at }),
-            _ => None,
-        },
-    })
-}
-
 /// The post's columns, then the claim's: `user_id, in_doubt, retry_since`.
 fn claimed_from_row(row: &Row) -> StoreResult<ClaimedPost> {
     let post = post_from_row(row)?;
-    let base = POST_COLUMNS.split(',').count();
+    let base = POST_COLUMN_COUNT;
     Ok(ClaimedPost {
         post,
-        user_id: UserId::from(row.try_get::<_, String>(base)?),
+        user_id: row.try_get(base)?,
         in_doubt: row.try_get(base + 1)?,
         retry_since: row.try_get(base + 2)?,
     })
@@ -94,7 +67,7 @@ async fn held_post(
     else {
         return Ok(None);
     };
-    let owner = UserId::from(row.try_get::<_, String>(POST_COLUMNS.split(',').count())?);
+    let owner = row.try_get::<_, UserId>(POST_COLUMN_COUNT)?;
     Ok(Some((owner, post_from_row(&row)?)))
 }
 
@@ -202,7 +175,7 @@ impl PublishingStore for PostgresStore {
             .query(&statement, &[])
             .await?
             .iter()
-            .map(|row| Ok(UserId::from(row.try_get::<_, String>(0)?)))
+            .map(|row| Ok(row.try_get::<_, UserId>(0)?))
             .collect()
     }
 
@@ -292,7 +265,7 @@ impl PublishingStore for PostgresStore {
             |row| {
                 Ok((
                     row.try_get::<_, String>(0)?,
-                    UserId::from(row.try_get::<_, String>(1)?),
+                    row.try_get::<_, UserId>(1)?,
                     row.try_get::<_, i64>(2)?,
                 ))
             },
@@ -324,7 +297,7 @@ impl PublishingStore for PostgresStore {
             .query(&statement, &[&now, &i64::from(limit)])
             .await?
             .iter()
-            .map(|row| Ok(PostId::from(row.try_get::<_, String>(0)?)))
+            .map(|row| Ok(row.try_get::<_, PostId>(0)?))
             .collect()
     }
 
@@ -520,7 +493,7 @@ impl PublishingStore for PostgresStore {
             .iter()
             .map(|row| {
                 Ok((
-                    PostId::from(row.try_get::<_, String>(0)?),
+                    row.try_get::<_, PostId>(0)?,
                     row.try_get(1)?,
                     row.try_get(2)?,
                 ))

@@ -75,8 +75,8 @@ impl PostgresStore {
             .iter()
             .map(|row| {
                 Ok((
-                    WebhookId::from(row.try_get::<_, String>(0)?),
-                    UserId::from(row.try_get::<_, String>(1)?),
+                    row.try_get::<_, WebhookId>(0)?,
+                    row.try_get::<_, UserId>(1)?,
                 ))
             })
             .collect::<StoreResult<Vec<_>>>()?;

@@ -5,9 +5,9 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use crate::domain::webhook::EventFilter;
-use crate::domain::{DeliveryId, EventId, KeyId, UserId, WebhookId};
+use crate::domain::{UserId, WebhookId};
 use crate::store::webhooks::{ClaimedMessage, Delivery, Webhook};
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 use super::events::read_scopes_from_sql;
 
@@ -18,9 +18,9 @@ pub(super) const WEBHOOK_COLUMNS: &str = "id, user_id, created_by_key, url, even
 pub(super) fn webhook_from_row(row: &Row) -> StoreResult<Webhook> {
     let events: &str = row.try_get(4)?;
     Ok(Webhook {
-        id: WebhookId::from(row.try_get::<_, String>(0)?),
-        user_id: UserId::from(row.try_get::<_, String>(1)?),
-        created_by_key: row.try_get::<_, Option<String>>(2)?.map(KeyId::from),
+        id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        created_by_key: row.try_get(2)?,
         url: row.try_get(3)?,
         events: EventFilter::parse_stored(events).map_err(anyhow::Error::msg)?,
         read_scopes: read_scopes_from_sql(row.try_get(5)?, row.try_get(6)?, row.try_get(7)?),
@@ -40,9 +40,9 @@ pub(super) const DELIVERY_COLUMNS: &str =
 
 pub(super) fn delivery_from_row(row: &Row) -> StoreResult<Delivery> {
     Ok(Delivery {
-        id: DeliveryId::from(row.try_get::<_, String>(0)?),
-        webhook_id: WebhookId::from(row.try_get::<_, String>(1)?),
-        event_id: EventId::from(row.try_get::<_, String>(2)?),
+        id: row.try_get(0)?,
+        webhook_id: row.try_get(1)?,
+        event_id: row.try_get(2)?,
         event_type: row.try_get(3)?,
         attempt: u32::try_from(row.try_get::<_, i32>(4)?).unwrap_or(0),
         status_code: row
@@ -61,14 +61,14 @@ const CLAIMED_COLUMNS: &str = "m.webhook_id, e.id, e.type, e.body, m.attempts + 
 
 fn claimed_from_row(row: &Row) -> StoreResult<ClaimedMessage> {
     Ok(ClaimedMessage {
-        webhook_id: WebhookId::from(row.try_get::<_, String>(0)?),
-        event_id: EventId::from(row.try_get::<_, String>(1)?),
+        webhook_id: row.try_get(0)?,
+        event_id: row.try_get(1)?,
         event_type: row.try_get(2)?,
         body: row.try_get(3)?,
         attempt: u32::try_from(row.try_get::<_, i32>(4)?).unwrap_or(1),
         url: row.try_get(5)?,
         secret_sealed: row.try_get(6)?,
-        user_id: UserId::from(row.try_get::<_, String>(7)?),
+        user_id: row.try_get(7)?,
         failing_since: row.try_get(8)?,
         claim: row.try_get::<_, Option<String>>(9)?.unwrap_or_default(),
         message_seq: row.try_get(10)?,
@@ -91,20 +91,6 @@ pub(super) async fn find_webhook(
         .as_ref()
         .map(webhook_from_row)
         .transpose()
-}
-
-/// After a guarded change of a webhook touched no row: either it is gone or it changed since
-/// it was read.
-pub(super) async fn missing_or_changed(
-    client: &impl GenericClient,
-    user_id: &UserId,
-    id: &WebhookId,
-) -> StoreError {
-    match find_webhook(client, user_id, id).await {
-        Ok(Some(_)) => StoreError::Conflict("the webhook changed since it was read".into()),
-        Ok(None) => StoreError::NotFound("webhook"),
-        Err(err) => err,
-    }
 }
 
 /// Holds the queue row `seq` for `claim` until `lease_until` and reads it back with its event

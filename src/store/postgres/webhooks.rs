@@ -14,9 +14,10 @@ use crate::store::webhooks::{
 use crate::store::{StoreError, StoreResult};
 
 use super::events;
+use super::rows::missing_or_changed;
 use super::webhook_rows::{
-    claim_row, count_from_row, delivery_from_row, find_webhook, missing_or_changed,
-    webhook_from_row, DELIVERY_COLUMNS, WEBHOOK_COLUMNS,
+    claim_row, count_from_row, delivery_from_row, find_webhook, webhook_from_row, DELIVERY_COLUMNS,
+    WEBHOOK_COLUMNS,
 };
 use super::PostgresStore;
 
@@ -187,7 +188,9 @@ impl WebhookStore for PostgresStore {
             .await?;
         match row {
             Some(row) => webhook_from_row(&row),
-            None => Err(missing_or_changed(&client, user_id, id).await),
+            None => {
+                Err(missing_or_changed(&client, "webhooks", "webhook", user_id, id.as_str()).await)
+            }
         }
     }
 
@@ -208,7 +211,9 @@ impl WebhookStore for PostgresStore {
             .execute(&statement, &[&user_id.as_str(), &id.as_str(), &version])
             .await?;
         if deleted == 0 {
-            return Err(missing_or_changed(&client, user_id, id).await);
+            return Err(
+                missing_or_changed(&client, "webhooks", "webhook", user_id, id.as_str()).await,
+            );
         }
         Ok(())
     }
