@@ -146,14 +146,16 @@ impl PostgresStore {
         if !tx.query_one(&statement, &[]).await?.try_get::<_, bool>(0)? {
             return Ok(0);
         }
-        let statement = tx
-            .prepare_cached("DELETE FROM webhook_deliveries WHERE created_at < $1")
-            .await?;
-        let mut gone = tx.execute(&statement, &[&before]).await?;
+        // Messages before attempts: the order in which deleting a webhook takes them along, so
+        // that a purge and a deletion never wait for each other both ways.
         let statement = tx
             .prepare_cached(
                 "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < $1",
             )
+            .await?;
+        let mut gone = tx.execute(&statement, &[&before]).await?;
+        let statement = tx
+            .prepare_cached("DELETE FROM webhook_deliveries WHERE created_at < $1")
             .await?;
         gone += tx.execute(&statement, &[&before]).await?;
         // Old events no message refers to any more: a kept message (pending, or finished
@@ -188,7 +190,7 @@ impl PostgresStore {
                  WHERE token_expires_at > $1 AND token_expires_at <= $2
                    AND NOT needs_reconnect
                    AND expiry_warned_for IS DISTINCT FROM token_expires_at
-                 FOR UPDATE SKIP LOCKED"
+                 FOR NO KEY UPDATE SKIP LOCKED"
             ))
             .await?;
         let accounts = tx

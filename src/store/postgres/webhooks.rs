@@ -324,12 +324,16 @@ impl WebhookStore for PostgresStore {
         let attempt = i32::try_from(message.attempt).unwrap_or(i32::MAX);
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // The webhook's row is share-locked before the message's: deleting a webhook locks
+        // the webhook and then its messages, so taking them in the other order could deadlock
+        // with it. (Other attempts' share locks do not conflict.)
         let statement = tx
             .prepare_cached(
-                "UPDATE webhook_messages SET state = $4, attempts = $5,
-                     next_attempt_at = COALESCE($6, next_attempt_at), claim = NULL,
+                "UPDATE webhook_messages m SET state = $4, attempts = $5,
+                     next_attempt_at = COALESCE($6, m.next_attempt_at), claim = NULL,
                      claimed_until = NULL, updated_at = $7
-                 WHERE seq = $1 AND webhook_id = $2 AND claim = $3",
+                 FROM (SELECT id FROM webhooks WHERE id = $2 FOR KEY SHARE) w
+                 WHERE m.seq = $1 AND m.webhook_id = w.id AND m.claim = $3",
             )
             .await?;
         let held = tx
