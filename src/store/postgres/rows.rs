@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Row;
 
@@ -160,5 +160,22 @@ pub(super) async fn missing_or_changed(
         Ok(true) => StoreError::Conflict(format!("the {what} changed since it was read")),
         Ok(false) => StoreError::NotFound(what),
         Err(err) => err.into(),
+    }
+}
+
+/// Ends a transaction by the outcome of its work: commits on success, rolls back (and waits
+/// for it) on an error. A dropped transaction only queues its `ROLLBACK` on the connection, and
+/// until that is sent its locks stay held, so error paths roll back explicitly.
+pub(super) async fn finish<T>(tx: Transaction<'_>, outcome: StoreResult<T>) -> StoreResult<T> {
+    match outcome {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The error that ended the work says more than a failed rollback would.
+            tx.rollback().await.ok();
+            Err(err)
+        }
     }
 }
