@@ -10,7 +10,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
 use super::events::{self, Event};
-use super::rows::{post_from_row, POST_COLUMNS, POST_COLUMN_COUNT};
+use super::rows::{finish, post_from_row, POST_COLUMNS, POST_COLUMN_COUNT};
 use super::PostgresStore;
 use crate::domain::analytics::Metrics;
 use crate::domain::webhook::EventType;
@@ -91,7 +91,7 @@ impl PostgresStore {
     /// Ends the attempt `claim` on a post with the change `sql` (`$1` the post, `$2` the claim,
     /// then `params`), and emits the events of that change; the post as changed, `None` when
     /// the claim no longer holds it.
-    async fn finish(
+    async fn end_attempt(
         &self,
         post_id: &PostId,
         claim: &str,
@@ -101,19 +101,22 @@ impl PostgresStore {
     ) -> StoreResult<Option<Post>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let Some((user_id, before)) = held_post(&tx, post_id, claim).await? else {
-            return Ok(None);
-        };
-        let post_id = post_id.as_str();
-        let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&post_id, &claim];
-        all.extend_from_slice(params);
-        let after = write_returning(&tx, sql, &all, post_from_row).await?;
-        if let Some(after) = &after {
-            let events = events::post_changed(&*self.payloads, Some(&before), after);
-            events::emit(&tx, &user_id, &events, now).await?;
+        let outcome: StoreResult<_> = async {
+            let Some((user_id, before)) = held_post(&tx, post_id, claim).await? else {
+                return Ok(None);
+            };
+            let post_id = post_id.as_str();
+            let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&post_id, &claim];
+            all.extend_from_slice(params);
+            let after = write_returning(&tx, sql, &all, post_from_row).await?;
+            if let Some(after) = &after {
+                let events = events::post_changed(&*self.payloads, Some(&before), after);
+                events::emit(&tx, &user_id, &events, now).await?;
+            }
+            Ok(after)
         }
-        tx.commit().await?;
-        Ok(after)
+        .await;
+        finish(tx, outcome).await
     }
 }
 
@@ -182,43 +185,49 @@ impl PublishingStore for PostgresStore {
     async fn delete_linkedin_account(&self, user_id: &UserId, now: i64) -> StoreResult<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let statement = tx
-            .prepare_cached("DELETE FROM linkedin_accounts WHERE user_id = $1")
-            .await?;
-        let deleted = tx.execute(&statement, &[&user_id.as_str()]).await? > 0;
-        if deleted {
-            let data = self.payloads.linkedin(None, now);
-            let event = Event::new(EventType::LinkedInDisconnected, data);
-            events::emit(&tx, user_id, &[event], now).await?;
+        let outcome: StoreResult<_> = async {
+            let statement = tx
+                .prepare_cached("DELETE FROM linkedin_accounts WHERE user_id = $1")
+                .await?;
+            let deleted = tx.execute(&statement, &[&user_id.as_str()]).await? > 0;
+            if deleted {
+                let data = self.payloads.linkedin(None, now);
+                let event = Event::new(EventType::LinkedInDisconnected, data);
+                events::emit(&tx, user_id, &[event], now).await?;
+            }
+            Ok(deleted)
         }
-        tx.commit().await?;
-        Ok(deleted)
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn mark_needs_reconnect(&self, user_id: &UserId, now: i64) -> StoreResult<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // Only the first refusal is news: the connection is lost until the member reconnects.
-        // Of two instances refused at once, the second's update waits for the first's and then
-        // finds the flag set.
-        let refused = write_returning(
-            &tx,
-            &format!(
-                "UPDATE linkedin_accounts SET needs_reconnect = TRUE, updated_at = $2
+        let outcome: StoreResult<_> = async {
+            // Only the first refusal is news: the connection is lost until the member reconnects.
+            // Of two instances refused at once, the second's update waits for the first's and then
+            // finds the flag set.
+            let refused = write_returning(
+                &tx,
+                &format!(
+                    "UPDATE linkedin_accounts SET needs_reconnect = TRUE, updated_at = $2
                  WHERE user_id = $1 AND NOT needs_reconnect
                  RETURNING {ACCOUNT_COLUMNS}"
-            ),
-            &[&user_id.as_str(), &now],
-            account_from_row,
-        )
-        .await?;
-        if let Some(account) = refused {
-            let data = self.payloads.linkedin(Some(&account), now);
-            let event = Event::new(EventType::LinkedInDisconnected, data);
-            events::emit(&tx, user_id, &[event], now).await?;
+                ),
+                &[&user_id.as_str(), &now],
+                account_from_row,
+            )
+            .await?;
+            if let Some(account) = refused {
+                let data = self.payloads.linkedin(Some(&account), now);
+                let event = Event::new(EventType::LinkedInDisconnected, data);
+                events::emit(&tx, user_id, &[event], now).await?;
+            }
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn save_oauth_state(
@@ -428,7 +437,8 @@ impl PublishingStore for PostgresStore {
              WHERE id = $1 AND claim = $2
              RETURNING {POST_COLUMNS}"
         );
-        self.finish(post_id, claim, &sql, &[&urn, &at], at).await
+        self.end_attempt(post_id, claim, &sql, &[&urn, &at], at)
+            .await
     }
 
     async fn finish_failed(
@@ -447,7 +457,8 @@ impl PublishingStore for PostgresStore {
         );
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&failure.code, &failure.message, &failure.at];
-        self.finish(post_id, claim, &sql, &params, failure.at).await
+        self.end_attempt(post_id, claim, &sql, &params, failure.at)
+            .await
     }
 
     async fn release_for_retry(
@@ -510,41 +521,44 @@ impl PublishingStore for PostgresStore {
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // Two syncs of one post at once (two instances) are serialised on the post's row: else
-        // both would delete the old figures, and the second to insert would hit the first's.
-        let statement = tx
-            .prepare_cached("SELECT 1 FROM posts WHERE id = $1 FOR NO KEY UPDATE")
-            .await?;
-        tx.query_opt(&statement, &[&post_id.as_str()]).await?;
-        let statement = tx
-            .prepare_cached("DELETE FROM post_metrics WHERE user_id = $1 AND post_id = $2")
-            .await?;
-        tx.execute(&statement, &[&user_id.as_str(), &post_id.as_str()])
-            .await?;
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO post_metrics (post_id, user_id, day, impressions, members_reached,
+        let outcome: StoreResult<_> = async {
+            // Two syncs of one post at once (two instances) are serialised on the post's row: else
+            // both would delete the old figures, and the second to insert would hit the first's.
+            let statement = tx
+                .prepare_cached("SELECT 1 FROM posts WHERE id = $1 FOR NO KEY UPDATE")
+                .await?;
+            tx.query_opt(&statement, &[&post_id.as_str()]).await?;
+            let statement = tx
+                .prepare_cached("DELETE FROM post_metrics WHERE user_id = $1 AND post_id = $2")
+                .await?;
+            tx.execute(&statement, &[&user_id.as_str(), &post_id.as_str()])
+                .await?;
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO post_metrics (post_id, user_id, day, impressions, members_reached,
                      reactions, comments, reposts)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .await?;
-        for (day, m) in days {
-            tx.execute(
-                &insert,
-                &[
-                    &post_id.as_str(),
-                    &user_id.as_str(),
-                    &day.format("%Y-%m-%d").to_string(),
-                    &n(m.impressions),
-                    &n(m.members_reached),
-                    &n(m.reactions),
-                    &n(m.comments),
-                    &n(m.reposts),
-                ],
-            )
-            .await?;
+                )
+                .await?;
+            for (day, m) in days {
+                tx.execute(
+                    &insert,
+                    &[
+                        &post_id.as_str(),
+                        &user_id.as_str(),
+                        &day.format("%Y-%m-%d").to_string(),
+                        &n(m.impressions),
+                        &n(m.members_reached),
+                        &n(m.reactions),
+                        &n(m.comments),
+                        &n(m.reposts),
+                    ],
+                )
+                .await?;
+            }
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, outcome).await
     }
 }

@@ -10,6 +10,7 @@ use crate::store::StoreResult;
 
 use super::events::{self, Event};
 use super::publishing::{account_from_row, ACCOUNT_COLUMNS};
+use super::rows::finish;
 use super::webhook_rows::claim_due_of_webhook;
 use super::PostgresStore;
 
@@ -64,160 +65,168 @@ impl PostgresStore {
         let now = lease.now;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        events::dispatch(&tx, now).await?;
-        let statement = tx.prepare_cached(CANDIDATES).await?;
-        let webhooks = tx
-            .query(
-                &statement,
-                &[&now, &Plan::Business.as_str(), &first_delay_ms],
-            )
-            .await?
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<_, WebhookId>(0)?,
-                    row.try_get::<_, UserId>(1)?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        if webhooks.is_empty() {
-            tx.commit().await?;
-            return Ok(Vec::new());
-        }
-        let mut owners: Vec<&str> = Vec::new();
-        for (_, user_id) in &webhooks {
-            if !owners.contains(&user_id.as_str()) {
-                owners.push(user_id.as_str());
+        let outcome: StoreResult<_> = async {
+            events::dispatch(&tx, now).await?;
+            let statement = tx.prepare_cached(CANDIDATES).await?;
+            let webhooks = tx
+                .query(
+                    &statement,
+                    &[&now, &Plan::Business.as_str(), &first_delay_ms],
+                )
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get::<_, WebhookId>(0)?,
+                        row.try_get::<_, UserId>(1)?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            if webhooks.is_empty() {
+                return Ok(Vec::new());
             }
-        }
-        let statement = tx.prepare_cached(LOCK_ACCOUNTS).await?;
-        let mut locked: Vec<String> = Vec::new();
-        for row in tx.query(&statement, &[&owners]).await? {
-            if row.try_get::<_, bool>(1)? {
-                locked.push(row.try_get(0)?);
+            let mut owners: Vec<&str> = Vec::new();
+            for (_, user_id) in &webhooks {
+                if !owners.contains(&user_id.as_str()) {
+                    owners.push(user_id.as_str());
+                }
             }
-        }
-        // Counted under the locks: what each webhook and account holds now.
-        let statement = tx.prepare_cached(HELD).await?;
-        let mut webhook_held: HashMap<String, u32> = HashMap::new();
-        let mut account_held: HashMap<String, u32> = HashMap::new();
-        for row in tx.query(&statement, &[&locked, &now]).await? {
-            let n = u32::try_from(row.try_get::<_, i64>(2)?).unwrap_or(u32::MAX);
-            webhook_held.insert(row.try_get(0)?, n);
-            *account_held.entry(row.try_get(1)?).or_default() += n;
-        }
-        let locked: HashSet<String> = locked.into_iter().collect();
-        let mut claimed: Vec<ClaimedMessage> = Vec::new();
-        for (webhook_id, user_id) in &webhooks {
-            if !locked.contains(user_id.as_str()) {
-                continue;
+            let statement = tx.prepare_cached(LOCK_ACCOUNTS).await?;
+            let mut locked: Vec<String> = Vec::new();
+            for row in tx.query(&statement, &[&owners]).await? {
+                if row.try_get::<_, bool>(1)? {
+                    locked.push(row.try_get(0)?);
+                }
             }
-            let held = webhook_held.get(webhook_id.as_str()).copied().unwrap_or(0);
-            let account = account_held.entry(user_id.as_str().to_owned()).or_default();
-            let taken = u32::try_from(claimed.len()).unwrap_or(u32::MAX);
-            let room = bounds
-                .per_webhook
-                .saturating_sub(held)
-                .min(bounds.per_account.saturating_sub(*account))
-                .min(bounds.limit.saturating_sub(taken));
-            if room == 0 {
-                continue;
+            // Counted under the locks: what each webhook and account holds now.
+            let statement = tx.prepare_cached(HELD).await?;
+            let mut webhook_held: HashMap<String, u32> = HashMap::new();
+            let mut account_held: HashMap<String, u32> = HashMap::new();
+            for row in tx.query(&statement, &[&locked, &now]).await? {
+                let n = u32::try_from(row.try_get::<_, i64>(2)?).unwrap_or(u32::MAX);
+                webhook_held.insert(row.try_get(0)?, n);
+                *account_held.entry(row.try_get(1)?).or_default() += n;
             }
-            let messages = claim_due_of_webhook(
-                &tx,
-                webhook_id,
-                room,
-                first_delay_ms,
-                (now, lease.claim, lease.until),
-            )
-            .await?;
-            *account += u32::try_from(messages.len()).unwrap_or(u32::MAX);
-            claimed.extend(messages);
+            let locked: HashSet<String> = locked.into_iter().collect();
+            let mut claimed: Vec<ClaimedMessage> = Vec::new();
+            for (webhook_id, user_id) in &webhooks {
+                if !locked.contains(user_id.as_str()) {
+                    continue;
+                }
+                let held = webhook_held.get(webhook_id.as_str()).copied().unwrap_or(0);
+                let account = account_held.entry(user_id.as_str().to_owned()).or_default();
+                let taken = u32::try_from(claimed.len()).unwrap_or(u32::MAX);
+                let room = bounds
+                    .per_webhook
+                    .saturating_sub(held)
+                    .min(bounds.per_account.saturating_sub(*account))
+                    .min(bounds.limit.saturating_sub(taken));
+                if room == 0 {
+                    continue;
+                }
+                let messages = claim_due_of_webhook(
+                    &tx,
+                    webhook_id,
+                    room,
+                    first_delay_ms,
+                    (now, lease.claim, lease.until),
+                )
+                .await?;
+                *account += u32::try_from(messages.len()).unwrap_or(u32::MAX);
+                claimed.extend(messages);
+            }
+            Ok(claimed)
         }
-        tx.commit().await?;
-        Ok(claimed)
+        .await;
+        finish(tx, outcome).await
     }
 
     /// [`crate::store::webhooks::WebhookStore::purge_webhook_records`].
     pub(super) async fn purge(&self, before: i64) -> StoreResult<u64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let statement = tx.prepare_cached(LOCK_PURGE).await?;
-        if !tx.query_one(&statement, &[]).await?.try_get::<_, bool>(0)? {
-            return Ok(0);
-        }
-        // Messages before attempts: the order in which deleting a webhook takes them along, so
-        // that a purge and a deletion never wait for each other both ways.
-        let statement = tx
-            .prepare_cached(
-                "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < $1",
-            )
-            .await?;
-        let mut gone = tx.execute(&statement, &[&before]).await?;
-        let statement = tx
-            .prepare_cached("DELETE FROM webhook_deliveries WHERE created_at < $1")
-            .await?;
-        gone += tx.execute(&statement, &[&before]).await?;
-        // Old events no message refers to any more: a kept message (pending, or finished
-        // within the cut) keeps its event, which a listed attempt's resend sends. Never an
-        // event not yet dispatched: it has no messages because they are still to be made (its
-        // dispatch may be running right now, its rows locked and uncommitted). Unlike SQLite no
-        // event needs to stay behind as a high-water mark: an identity column never hands out
-        // a value twice, whatever rows are deleted.
-        let statement = tx
-            .prepare_cached(
-                "DELETE FROM webhook_events e WHERE e.created_at < $1
+        let outcome: StoreResult<_> = async {
+            let statement = tx.prepare_cached(LOCK_PURGE).await?;
+            if !tx.query_one(&statement, &[]).await?.try_get::<_, bool>(0)? {
+                return Ok(0);
+            }
+            // Messages before attempts: the order in which deleting a webhook takes them along, so
+            // that a purge and a deletion never wait for each other both ways.
+            let statement = tx
+                .prepare_cached(
+                    "DELETE FROM webhook_messages WHERE state <> 'pending' AND updated_at < $1",
+                )
+                .await?;
+            let mut gone = tx.execute(&statement, &[&before]).await?;
+            let statement = tx
+                .prepare_cached("DELETE FROM webhook_deliveries WHERE created_at < $1")
+                .await?;
+            gone += tx.execute(&statement, &[&before]).await?;
+            // Old events no message refers to any more: a kept message (pending, or finished
+            // within the cut) keeps its event, which a listed attempt's resend sends. Never an
+            // event not yet dispatched: it has no messages because they are still to be made (its
+            // dispatch may be running right now, its rows locked and uncommitted). Unlike SQLite no
+            // event needs to stay behind as a high-water mark: an identity column never hands out
+            // a value twice, whatever rows are deleted.
+            let statement = tx
+                .prepare_cached(
+                    "DELETE FROM webhook_events e WHERE e.created_at < $1
                    AND e.dispatched_at IS NOT NULL
                    AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.event_seq = e.seq)",
-            )
-            .await?;
-        gone += tx.execute(&statement, &[&before]).await?;
-        tx.commit().await?;
-        Ok(gone)
+                )
+                .await?;
+            gone += tx.execute(&statement, &[&before]).await?;
+            Ok(gone)
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     /// [`crate::store::webhooks::WebhookStore::warn_expiring_tokens`].
     pub(super) async fn warn_expiring(&self, before: i64, now: i64) -> StoreResult<u64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // Each connection to warn about is locked while it is warned: another instance warning
-        // at the same moment skips it, and one that read it before this commits re-reads it
-        // under the lock, sees it warned, and leaves it (PostgreSQL rechecks a locked row's
-        // conditions on its newest version). So no token is warned about twice.
-        let statement = tx
-            .prepare_cached(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM linkedin_accounts
+        let outcome: StoreResult<_> = async {
+            // Each connection to warn about is locked while it is warned: another instance warning
+            // at the same moment skips it, and one that read it before this commits re-reads it
+            // under the lock, sees it warned, and leaves it (PostgreSQL rechecks a locked row's
+            // conditions on its newest version). So no token is warned about twice.
+            let statement = tx
+                .prepare_cached(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM linkedin_accounts
                  WHERE token_expires_at > $1 AND token_expires_at <= $2
                    AND NOT needs_reconnect
                    AND expiry_warned_for IS DISTINCT FROM token_expires_at
                  FOR NO KEY UPDATE SKIP LOCKED"
-            ))
-            .await?;
-        let accounts = tx
-            .query(&statement, &[&now, &before])
-            .await?
-            .iter()
-            .map(account_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let mark = tx
-            .prepare_cached(
-                "UPDATE linkedin_accounts SET expiry_warned_for = token_expires_at
+                ))
+                .await?;
+            let accounts = tx
+                .query(&statement, &[&now, &before])
+                .await?
+                .iter()
+                .map(account_from_row)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mark = tx
+                .prepare_cached(
+                    "UPDATE linkedin_accounts SET expiry_warned_for = token_expires_at
                  WHERE user_id = $1",
-            )
-            .await?;
-        let mut warned = 0;
-        for account in &accounts {
-            let data = self.payloads.linkedin(Some(account), now);
-            let event = Event::new(EventType::LinkedInTokenExpiring, data);
-            let written = events::emit(&tx, &account.user_id, &[event], now).await?;
-            // Warned only once somebody listened: a webhook added later in the 7 days still
-            // hears it.
-            if written > 0 {
-                tx.execute(&mark, &[&account.user_id.as_str()]).await?;
-                warned += 1;
+                )
+                .await?;
+            let mut warned = 0;
+            for account in &accounts {
+                let data = self.payloads.linkedin(Some(account), now);
+                let event = Event::new(EventType::LinkedInTokenExpiring, data);
+                let written = events::emit(&tx, &account.user_id, &[event], now).await?;
+                // Warned only once somebody listened: a webhook added later in the 7 days still
+                // hears it.
+                if written > 0 {
+                    tx.execute(&mark, &[&account.user_id.as_str()]).await?;
+                    warned += 1;
+                }
             }
+            Ok(warned)
         }
-        tx.commit().await?;
-        Ok(warned)
+        .await;
+        finish(tx, outcome).await
     }
 }
