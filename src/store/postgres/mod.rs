@@ -134,4 +134,6 @@ impl Store for PostgresStore {
 }
 
 #[cfg(test)]
+mod outbox_tests;
+#[cfg(test)]
 mod tests;
