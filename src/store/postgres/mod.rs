@@ -12,6 +12,7 @@ mod metrics;
 mod migrate;
 mod posts;
 mod publishing;
+mod publishing_rows;
 mod rows;
 mod secrets;
 mod sessions;

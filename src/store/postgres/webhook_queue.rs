@@ -9,7 +9,7 @@ use crate::store::webhooks::{ClaimBounds, ClaimedMessage, Lease};
 use crate::store::StoreResult;
 
 use super::events::{self, Event};
-use super::publishing::{account_from_row, ACCOUNT_COLUMNS};
+use super::publishing_rows::{account_from_row, ACCOUNT_COLUMNS};
 use super::rows::finish;
 use super::webhook_rows::claim_due_of_webhook;
 use super::PostgresStore;
