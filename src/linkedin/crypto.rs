@@ -264,7 +264,8 @@ mod tests {
 
     #[test]
     fn the_documented_format_is_accepted() {
-        let (key, created) = load_or_create_key(Some(VALID), Some(Path::new("/nonexistent"))).unwrap();
+        let (key, created) =
+            load_or_create_key(Some(VALID), Some(Path::new("/nonexistent"))).unwrap();
         assert!(!created);
         assert_eq!(key.to_base64(), VALID);
         let generated = Key::generate().to_base64();
@@ -297,7 +298,8 @@ mod tests {
             ("0123456789abcdef0123456789abcdef", "decodes to 24 bytes"),
         ];
         for (value, reason) in cases {
-            let error = load_or_create_key(Some(value), Some(Path::new("/nonexistent"))).unwrap_err();
+            let error =
+                load_or_create_key(Some(value), Some(Path::new("/nonexistent"))).unwrap_err();
             let text = error.to_string();
             assert!(matches!(error, KeyError::Env(_)), "{value:?}");
             assert!(

@@ -26,7 +26,8 @@ pub(super) fn latest() -> i64 {
 /// The lock every migrating instance takes, per schema (so tests in their own schemas do not
 /// wait for each other). Session-level: released when the connection closes, also if the
 /// process dies mid-way.
-const LOCK: &str = "SELECT pg_advisory_lock(hashtext('linkedgrow migrations ' || current_schema()))";
+const LOCK: &str =
+    "SELECT pg_advisory_lock(hashtext('linkedgrow migrations ' || current_schema()))";
 const UNLOCK: &str =
     "SELECT pg_advisory_unlock(hashtext('linkedgrow migrations ' || current_schema()))";
 

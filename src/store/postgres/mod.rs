@@ -12,10 +12,13 @@ mod metrics;
 mod migrate;
 mod posts;
 mod publishing;
+mod publishing_rows;
 mod rows;
 mod secrets;
 mod sessions;
 mod users;
+mod webhook_queue;
+mod webhook_rows;
 mod webhooks;
 
 use std::sync::Arc;
@@ -131,5 +134,7 @@ impl Store for PostgresStore {
     }
 }
 
+#[cfg(test)]
+mod outbox_tests;
 #[cfg(test)]
 mod tests;
