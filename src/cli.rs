@@ -179,7 +179,9 @@ async fn migrate_to_postgres(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Re
         anyhow::bail!("--from must name an SQLite database: sqlite://PATH");
     };
     let DatabaseUrl::Postgres(url) = to else {
-        anyhow::bail!("--to must name a PostgreSQL database: postgres://USER:PASSWORD@HOST/DATABASE");
+        anyhow::bail!(
+            "--to must name a PostgreSQL database: postgres://USER:PASSWORD@HOST/DATABASE"
+        );
     };
     let report = linkedgrow::store::copy::sqlite_to_postgres(path, url).await?;
     for (table, rows) in &report {

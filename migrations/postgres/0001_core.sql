@@ -13,9 +13,11 @@ CREATE TABLE users (
 -- Emails are unique in any case, as SQLite's COLLATE NOCASE made them: look them up by lower().
 CREATE UNIQUE INDEX users_email ON users (lower(email));
 
--- Only a SHA-256 hash of each secret is kept; `prefix` is for display.
+-- Only a SHA-256 hash of each secret is kept; `prefix` is for display. `seq` orders keys made in
+-- the same millisecond as they were made (SQLite's rowid).
 CREATE TABLE api_keys (
     id            TEXT PRIMARY KEY,
+    seq           BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
     user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name          TEXT NOT NULL,
     prefix        TEXT NOT NULL,

@@ -46,6 +46,7 @@ pub type CopyReport = Vec<(&'static str, i64)>;
 /// The SQLite expression for a PostgreSQL column that SQLite does not keep as such.
 fn derived_column(table: &str, column: &str) -> Option<&'static str> {
     match (table, column) {
+        ("api_keys", "seq") => Some("rowid"),
         // SQLite's dispatcher keeps a cursor; PostgreSQL marks each event fanned out.
         ("webhook_events", "dispatched_at") => Some(
             "CASE WHEN seq <= (SELECT last_event FROM webhook_dispatch WHERE id = 1) \
@@ -144,7 +145,10 @@ struct Column {
     kind: Type,
 }
 
-async fn columns(client: &tokio_postgres::Transaction<'_>, table: &str) -> anyhow::Result<Vec<Column>> {
+async fn columns(
+    client: &tokio_postgres::Transaction<'_>,
+    table: &str,
+) -> anyhow::Result<Vec<Column>> {
     let rows = client
         .query(
             "SELECT column_name::text, data_type::text FROM information_schema.columns
@@ -163,7 +167,9 @@ async fn columns(client: &tokio_postgres::Transaction<'_>, table: &str) -> anyho
                 "boolean" => Type::BOOL,
                 "text" => Type::TEXT,
                 "bytea" => Type::BYTEA,
-                other => bail!("the column {table}.{name} has a type the copy does not know: {other}"),
+                other => {
+                    bail!("the column {table}.{name} has a type the copy does not know: {other}")
+                }
             };
             Ok(Column { name, kind })
         })
@@ -197,7 +203,12 @@ async fn copy_table(
     while let Some(row) = rows.next()? {
         let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::with_capacity(columns.len());
         for (i, column) in columns.iter().enumerate() {
-            values.push(convert(row.get::<_, Value>(i)?, &column.kind, table, &column.name)?);
+            values.push(convert(
+                row.get::<_, Value>(i)?,
+                &column.kind,
+                table,
+                &column.name,
+            )?);
         }
         let refs: Vec<&(dyn ToSql + Sync)> = values
             .iter()

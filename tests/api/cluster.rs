@@ -7,7 +7,6 @@
 //! both are there. (`instances.rs` is the same for one SQLite file.)
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use tokio_postgres::NoTls;
 
@@ -53,7 +52,10 @@ impl Drop for PgSchema {
     fn drop(&mut self) {
         let status = Command::new("psql")
             .arg(postgres_server())
-            .args(["-qc", &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name)])
+            .args([
+                "-qc",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
@@ -83,7 +85,6 @@ impl Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-
 }
 
 impl Drop for Instance {

@@ -48,7 +48,9 @@ impl Fleet {
         let dir = tempfile::tempdir().unwrap();
         let path: PathBuf = dir.path().join("linkedgrow.db");
         let database_url = format!("sqlite://{}", path.display());
-        let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path)).await.unwrap();
+        let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path))
+            .await
+            .unwrap();
         let env = env
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))

@@ -47,8 +47,14 @@ async fn an_sqlite_installation_answers_the_same_from_postgres() {
         "--to",
         &cluster.schema.url,
     ]);
-    assert!(copied.contains("every table's row count matches"), "{copied}");
-    assert!(copied.contains("posts                             3 rows"), "{copied}");
+    assert!(
+        copied.contains("every table's row count matches"),
+        "{copied}"
+    );
+    assert!(
+        copied.contains("posts                             3 rows"),
+        "{copied}"
+    );
 
     let again = cluster
         .command(&[

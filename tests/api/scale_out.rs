@@ -31,17 +31,19 @@ async fn one_key_gets_sixty_requests_a_minute_across_three_instances() {
     let (_, key) = cluster.user_with_key("ada", "posts:read");
     let client = reqwest::Client::new();
     let requests = (0..100).map(|i| {
-        let url = format!(
-            "{}/api/v1/posts?limit=1",
-            cluster.instances[i % 3].address
-        );
+        let url = format!("{}/api/v1/posts?limit=1", cluster.instances[i % 3].address);
         let request = client.get(url).bearer_auth(&key);
         async move { request.send().await.unwrap() }
     });
     let responses = futures_join_all(requests).await;
     let admitted = responses.iter().filter(|r| r.status() == 200).count();
     let refused: Vec<_> = responses.iter().filter(|r| r.status() == 429).collect();
-    assert_eq!(admitted, 60, "exactly 60 admitted in total\n{}", cluster.log());
+    assert_eq!(
+        admitted,
+        60,
+        "exactly 60 admitted in total\n{}",
+        cluster.log()
+    );
     assert_eq!(refused.len(), 40);
     for response in refused {
         let wait: u64 = response.headers()["retry-after"]
@@ -102,7 +104,14 @@ async fn nothing_succeeds_after(how: Revoke) {
     for n in 0..trials {
         let key = cluster
             .cli(&[
-                "keys", "create", "--email", &email, "--name", "trial", "--scopes", "posts:read",
+                "keys",
+                "create",
+                "--email",
+                &email,
+                "--name",
+                "trial",
+                "--scopes",
+                "posts:read",
             ])
             .trim()
             .to_owned();
@@ -251,7 +260,10 @@ async fn twenty_due_posts_and_three_publishers_make_twenty_linkedin_posts() {
     for id in &ids {
         loop {
             let post: Value = client
-                .get(format!("{}/api/v1/posts/{id}", cluster.instances[0].address))
+                .get(format!(
+                    "{}/api/v1/posts/{id}",
+                    cluster.instances[0].address
+                ))
                 .bearer_auth(&key)
                 .send()
                 .await
@@ -356,7 +368,9 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_write() {
                     let Ok(response) = sent else { break };
                     if response.status() == 201 {
                         let body: Value = response.json().await.unwrap();
-                        acknowledged.lock().push(body["id"].as_str().unwrap().to_owned());
+                        acknowledged
+                            .lock()
+                            .push(body["id"].as_str().unwrap().to_owned());
                     }
                 }
             })
@@ -395,8 +409,12 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_write() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
-    let urns: std::collections::HashSet<_> =
-        cluster.fake.posts().iter().map(|p| p.commentary.clone()).collect();
+    let urns: std::collections::HashSet<_> = cluster
+        .fake
+        .posts()
+        .iter()
+        .map(|p| p.commentary.clone())
+        .collect();
     assert_eq!(
         urns.len(),
         acknowledged.len(),

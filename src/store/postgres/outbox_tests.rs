@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio_postgres::NoTls;
 
-use super::tests::{server_url, with_search_path};
+use super::tests::{drop_schema, server_url, with_search_path};
 use super::PostgresStore;
 use crate::domain::post::{PostFields, PostStatus};
 use crate::domain::webhook::EventFilter;
@@ -24,25 +24,7 @@ struct Schema(String);
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        let name = self.0.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                if let Ok((client, connection)) =
-                    tokio_postgres::connect(&server_url(), NoTls).await
-                {
-                    tokio::spawn(connection);
-                    let _ = client
-                        .batch_execute(&format!("DROP SCHEMA {name} CASCADE"))
-                        .await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        drop_schema(self.0.clone());
     }
 }
 

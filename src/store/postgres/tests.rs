@@ -59,34 +59,49 @@ impl TempPostgres {
     }
 }
 
-/// `base` with every connection's search path set to `schema`.
+/// `base` with every connection's search path set to `schema`, and named after it, so that the
+/// teardown can end the connections a test left behind.
 pub fn with_search_path(base: &str, schema: &str) -> String {
     let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-csearch_path%3D{schema}")
+    format!("{base}{separator}options=-csearch_path%3D{schema}&application_name={schema}")
 }
 
 impl Drop for TempPostgres {
     fn drop(&mut self) {
-        // A blocking connection of its own: the test's runtime may already be gone.
-        let base = server_url();
-        let schema = self.schema.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                if let Ok((client, connection)) = tokio_postgres::connect(&base, NoTls).await {
-                    tokio::spawn(connection);
-                    let _ = client
-                        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                        .await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        drop_schema(self.schema.clone());
     }
+}
+
+/// Drops `schema` and everything in it, on a connection and runtime of its own: the test's
+/// runtime may already be gone.
+pub(super) fn drop_schema(schema: String) {
+    let base = server_url();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            if let Ok((client, connection)) = tokio_postgres::connect(&base, NoTls).await {
+                tokio::spawn(connection);
+                // The test's own connections may still hold locks: a transaction dropped
+                // without commit is rolled back only once its runtime runs again, and this
+                // thread blocks that runtime. End them first, or DROP SCHEMA waits forever.
+                let _ = client
+                    .execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        &[&schema],
+                    )
+                    .await;
+                let _ = client
+                    .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .await;
+            }
+        });
+    })
+    .join()
+    .ok();
 }
 
 impl TestDatabase for TempPostgres {
