@@ -345,6 +345,8 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_write() {
     cluster.fake.hold_next_posts(3);
     let client = reqwest::Client::new();
     let acknowledged = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    // Three writers, one per instance, for three seconds; instance 0 is killed after one.
+    let stop_at = Instant::now() + Duration::from_secs(3);
     let writers: Vec<_> = (0..3)
         .map(|w| {
             let client = client.clone();
@@ -352,7 +354,9 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_write() {
             let address = cluster.instances[w].address.clone();
             let acknowledged = acknowledged.clone();
             tokio::spawn(async move {
-                for i in 0..60 {
+                let mut i = 0;
+                while Instant::now() < stop_at {
+                    i += 1;
                     let due = chrono::Utc::now() + chrono::Duration::seconds(1);
                     let sent = client
                         .post(format!("{address}/api/v1/posts"))
@@ -373,19 +377,22 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_write() {
                             .push(body["id"].as_str().unwrap().to_owned());
                     }
                 }
+                i
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     cluster.instances[0].kill();
+    let mut sent = Vec::new();
     for writer in writers {
-        writer.await.unwrap();
+        sent.push(writer.await.unwrap());
     }
     let acknowledged = acknowledged.lock().clone();
     println!(
-        "{} writes acknowledged before and after the kill",
+        "{} writes acknowledged of {sent:?} sent by each writer, across the kill",
         acknowledged.len()
     );
+    assert!(sent[1] > sent[0], "the load went on after the kill");
     let survivor = &cluster.instances[1].address;
     let deadline = Instant::now() + Duration::from_secs(90);
     for id in &acknowledged {
