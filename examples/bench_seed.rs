@@ -32,7 +32,7 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let store = linkedgrow::open_store(&args.database_url)?;
+    let store = linkedgrow::open_store(&args.database_url).await?;
     let user = admin::find_user(store.as_ref(), &args.email).await?;
     let start = Utc::now().timestamp_millis() - i64::from(args.posts) * 1_000;
     let mut out = BufWriter::new(std::io::stdout().lock());

@@ -236,7 +236,7 @@ async fn main() -> anyhow::Result<()> {
         .2
         .store(args.mode == Mode::RequestPath, Ordering::Relaxed);
     let receiver = start_receiver(counts.clone()).await?;
-    let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(args.database.clone()))?;
+    let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(args.database.clone())).await?;
     let user = store.user_by_email(&args.email).await?.id;
     let sealer = Webhooks::new(
         store.clone(),

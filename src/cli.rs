@@ -34,6 +34,16 @@ enum Command {
     Serve(ServeArgs),
     /// Create the database if there is none and bring its schema up to date, then exit.
     Migrate,
+    /// Copy a single-machine installation (SQLite) into an empty PostgreSQL database, checking
+    /// every table's row count, then exit.
+    MigrateToPostgres {
+        /// The SQLite database to copy: sqlite://PATH.
+        #[arg(long, value_name = "SQLITE_URL")]
+        from: DatabaseUrl,
+        /// The PostgreSQL database to fill: postgres://USER:PASSWORD@HOST/DATABASE.
+        #[arg(long, value_name = "POSTGRES_URL")]
+        to: DatabaseUrl,
+    },
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -150,34 +160,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(database, args).await,
         Command::Migrate => {
-            linkedgrow::open_store(&database)?;
-            println!("the database {} is ready", database.location().display());
+            linkedgrow::open_store(&database).await?;
+            println!("the database {} is ready", database.location());
             Ok(())
         }
+        Command::MigrateToPostgres { from, to } => migrate_to_postgres(&from, &to).await,
         Command::Users(command) => {
-            let store = open_existing_store(&database)?;
+            let store = open_existing_store(&database).await?;
             users(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
         Command::Keys(command) => {
-            let store = open_existing_store(&database)?;
+            let store = open_existing_store(&database).await?;
             keys(store.as_ref(), command, clock.now().timestamp_millis()).await
         }
         Command::Linkedin(args) => linkedin::run(database, args).await,
     }
 }
 
-/// Opens the database for an admin command, which never creates one: a new, empty database in
-/// the wrong place would only answer "no such user" about the accounts in the right one.
-fn open_existing_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
-    let location = database.location();
-    if !location.exists() {
+async fn migrate_to_postgres(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<()> {
+    let DatabaseUrl::Sqlite(path) = from else {
+        anyhow::bail!("--from must name an SQLite database: sqlite://PATH");
+    };
+    let DatabaseUrl::Postgres(url) = to else {
         anyhow::bail!(
-            "no database at {}; point at yours with --database-url sqlite://PATH \
-             (or LINKEDGROW_DATABASE_URL), or create one with `linkedgrow migrate`",
-            location.display()
+            "--to must name a PostgreSQL database: postgres://USER:PASSWORD@HOST/DATABASE"
+        );
+    };
+    let report = linkedgrow::store::copy::sqlite_to_postgres(path, url).await?;
+    for (table, rows) in &report {
+        println!("{table:<24} {rows:>10} rows");
+    }
+    println!(
+        "copied {} into {}; every table's row count matches",
+        from.location(),
+        to.location()
+    );
+    if let Some(key_file) = from.key_file().filter(|f| f.is_file()) {
+        println!(
+            "LinkedIn tokens and webhook secrets were sealed with the key in {}: set \
+             LINKEDGROW_ENCRYPTION_KEY to its contents on every instance",
+            key_file.display()
         );
     }
-    linkedgrow::open_store(database)
+    Ok(())
+}
+
+/// Opens the database for an admin command, which never creates one.
+async fn open_existing_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    linkedgrow::open_existing_store(database).await
 }
 
 async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -204,7 +234,7 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("LinkedGrow API listening on http://{address}");
-    println!("Database: {}", config.database.location().display());
+    println!("Database: {}", config.database.location());
     if let Some(metrics) = state.metrics_address {
         println!("Metrics: http://{metrics}/metrics");
     }

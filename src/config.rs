@@ -13,6 +13,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser};
 pub enum DatabaseUrl {
     /// An SQLite file: `sqlite:///var/lib/linkedgrow/db.sqlite` or `sqlite://./data/linkedgrow.db`.
     Sqlite(PathBuf),
+    /// A PostgreSQL database shared by several instances: `postgres://user:pass@host/db`.
+    Postgres(String),
 }
 
 impl std::str::FromStr for DatabaseUrl {
@@ -29,20 +31,47 @@ impl std::str::FromStr for DatabaseUrl {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err("PostgreSQL is not supported yet; use sqlite://PATH".into());
+            return Ok(Self::Postgres(url.to_owned()));
         }
         Err(format!(
-            "unsupported database URL {url:?}; expected sqlite://PATH"
+            "unsupported database URL {url:?}; expected sqlite://PATH or postgres://…"
         ))
     }
 }
 
 impl DatabaseUrl {
-    /// The database's file as an absolute path, for messages: a relative one says nothing
-    /// about which directory it was relative to.
-    pub fn location(&self) -> PathBuf {
-        let Self::Sqlite(path) = self;
-        std::path::absolute(path).unwrap_or_else(|_| path.clone())
+    /// Where the database is, for messages: an SQLite file as an absolute path (a relative one
+    /// says nothing about which directory it was relative to), a PostgreSQL URL without its
+    /// password.
+    pub fn location(&self) -> String {
+        match self {
+            Self::Sqlite(path) => std::path::absolute(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+            Self::Postgres(url) => redact_password(url),
+        }
+    }
+
+    /// Where the key that seals LinkedIn tokens is kept when `LINKEDGROW_ENCRYPTION_KEY` is not
+    /// set: beside an SQLite file. With PostgreSQL there is no such place every instance shares,
+    /// so the variable is required.
+    pub fn key_file(&self) -> Option<PathBuf> {
+        match self {
+            Self::Sqlite(path) => Some(crate::linkedin::crypto::key_file_for(path)),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -311,7 +340,21 @@ mod tests {
     fn locations_are_absolute() {
         let url = DatabaseUrl::Sqlite("./data/linkedgrow.db".into());
         let location = url.location();
-        assert!(location.is_absolute(), "{}", location.display());
+        assert!(Path::new(&location).is_absolute(), "{location}");
         assert!(location.ends_with("data/linkedgrow.db"));
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted_and_shown_without_their_password() {
+        let url: DatabaseUrl = "postgres://app:s3cret@db.internal:5432/linkedgrow"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url,
+            DatabaseUrl::Postgres("postgres://app:s3cret@db.internal:5432/linkedgrow".into())
+        );
+        assert!(!url.location().contains("s3cret"), "{}", url.location());
+        assert_eq!(url.key_file(), None);
+        assert!("postgresql://localhost/x".parse::<DatabaseUrl>().is_ok());
     }
 }

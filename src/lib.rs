@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConnectionLimits, DatabaseUrl};
 use crate::rate_limit::{InProcessLimiter, RateLimiter, RedisLimiter};
 use crate::shared::Redis;
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -69,13 +70,12 @@ impl AppState {
     /// The production state for `config`, with the given clock.
     pub async fn from_config(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         config.validate()?;
-        let store = open_store(&config.database)?;
-        let DatabaseUrl::Sqlite(db_path) = &config.database;
+        let store = open_store(&config.database).await?;
         let publisher = publisher::Publisher::from_config(
             store.clone(),
             clock.clone(),
             &config.publishing,
-            &linkedin::crypto::key_file_for(db_path),
+            config.database.key_file().as_deref(),
             &format!("http://{}", config.listen),
         )?;
         let mut fresh = [0u8; 32];
@@ -122,11 +122,35 @@ impl AppState {
 }
 
 /// Opens the store the URL names, applying migrations.
-pub fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             Ok(Arc::new(SqliteStore::open(path, api::events::payloads())?))
         }
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(
+            PostgresStore::open(url, api::events::payloads()).await?,
+        )),
+    }
+}
+
+/// Opens the store the URL names for an admin command, which never creates one: a new, empty
+/// database in the wrong place would only answer "no such user" about the accounts in the
+/// right one.
+pub async fn open_existing_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            if !path.exists() {
+                anyhow::bail!(
+                    "no database at {}; point at yours with --database-url sqlite://PATH \
+                     (or LINKEDGROW_DATABASE_URL), or create one with `linkedgrow migrate`",
+                    url.location()
+                );
+            }
+            open_store(url).await
+        }
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(
+            PostgresStore::open_existing(url, api::events::payloads()).await?,
+        )),
     }
 }
 

@@ -63,14 +63,13 @@ enum LinkedInCommand {
 
 /// Runs a `linkedin` command against `database`.
 pub async fn run(database: DatabaseUrl, args: LinkedInArgs) -> anyhow::Result<()> {
-    let store = super::open_existing_store(&database)?;
-    let DatabaseUrl::Sqlite(path) = &database;
+    let store = super::open_existing_store(&database).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let publisher = Publisher::from_config(
         store.clone(),
         clock.clone(),
         &args.publishing,
-        &linkedgrow::linkedin::crypto::key_file_for(path),
+        database.key_file().as_deref(),
         "http://127.0.0.1:8080",
     )?;
     match args.command {

@@ -178,6 +178,22 @@ impl EventFilter {
         Ok(EventFilter::Only(types))
     }
 
+    /// Reads the stored form (`*` or the names joined by commas) back.
+    pub fn parse_stored(text: &str) -> Result<Self, String> {
+        if text == "*" {
+            return Ok(EventFilter::All);
+        }
+        text.split(',')
+            .map(|name| EventType::parse(name).ok_or(format!("unknown event type {name:?}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(EventFilter::Only)
+    }
+
+    /// The stored form: `*` or the names joined by commas.
+    pub fn to_stored(&self) -> String {
+        self.names().join(",")
+    }
+
     /// The wire form: `["*"]` or the names.
     pub fn names(&self) -> Vec<&'static str> {
         match self {

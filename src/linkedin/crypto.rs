@@ -34,6 +34,12 @@ pub struct Key([u8; KEY_BYTES]);
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// `LINKEDGROW_ENCRYPTION_KEY` is set but not a key.
+    /// No file beside the database can hold the key (PostgreSQL), and the variable is unset.
+    #[error(
+        "set LINKEDGROW_ENCRYPTION_KEY ({FORMAT_HINT}): with PostgreSQL every instance must \
+         seal LinkedIn tokens with the same key, so it is not kept in a file"
+    )]
+    Required,
     #[error("LINKEDGROW_ENCRYPTION_KEY must be {FORMAT_HINT}; {0}")]
     Env(String),
     /// The key file exists but does not hold a key.
@@ -134,13 +140,14 @@ pub fn key_file_for(database: &Path) -> PathBuf {
 /// a key was created, for the caller to log.
 pub fn load_or_create_key(
     explicit: Option<&str>,
-    key_file: &Path,
+    key_file: Option<&Path>,
 ) -> Result<(Key, bool), KeyError> {
     if let Some(value) = explicit {
         return Key::from_base64(value)
             .map(|key| (key, false))
             .map_err(KeyError::Env);
     }
+    let key_file = key_file.ok_or(KeyError::Required)?;
     let io_error = |source| KeyError::Io {
         path: key_file.to_owned(),
         source,
@@ -257,7 +264,8 @@ mod tests {
 
     #[test]
     fn the_documented_format_is_accepted() {
-        let (key, created) = load_or_create_key(Some(VALID), Path::new("/nonexistent")).unwrap();
+        let (key, created) =
+            load_or_create_key(Some(VALID), Some(Path::new("/nonexistent"))).unwrap();
         assert!(!created);
         assert_eq!(key.to_base64(), VALID);
         let generated = Key::generate().to_base64();
@@ -290,7 +298,8 @@ mod tests {
             ("0123456789abcdef0123456789abcdef", "decodes to 24 bytes"),
         ];
         for (value, reason) in cases {
-            let error = load_or_create_key(Some(value), Path::new("/nonexistent")).unwrap_err();
+            let error =
+                load_or_create_key(Some(value), Some(Path::new("/nonexistent"))).unwrap_err();
             let text = error.to_string();
             assert!(matches!(error, KeyError::Env(_)), "{value:?}");
             assert!(
@@ -311,9 +320,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = key_file_for(&dir.path().join("data").join("linkedgrow.db"));
         assert_eq!(path, dir.path().join("data").join("linkedgrow.db.key"));
-        let (key, created) = load_or_create_key(None, &path).unwrap();
+        let (key, created) = load_or_create_key(None, Some(&path)).unwrap();
         assert!(created);
-        let (again, created) = load_or_create_key(None, &path).unwrap();
+        let (again, created) = load_or_create_key(None, Some(&path)).unwrap();
         assert!(!created);
         assert_eq!(key, again);
         let contents = fs::read_to_string(&path).unwrap();
@@ -335,7 +344,7 @@ mod tests {
     fn the_variable_wins_over_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.key");
-        let (from_env, created) = load_or_create_key(Some(VALID), &path).unwrap();
+        let (from_env, created) = load_or_create_key(Some(VALID), Some(&path)).unwrap();
         assert!(!created);
         assert!(!path.exists());
         assert_eq!(from_env.to_base64(), VALID);
@@ -346,7 +355,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.key");
         fs::write(&path, "short\n").unwrap();
-        let error = load_or_create_key(None, &path).unwrap_err();
+        let error = load_or_create_key(None, Some(&path)).unwrap_err();
         let text = error.to_string();
         assert!(matches!(error, KeyError::File { .. }), "{text}");
         assert!(text.contains("db.key"), "{text}");
@@ -359,7 +368,7 @@ mod tests {
         let key = Key::from_base64(VALID).unwrap();
         let shown = format!(
             "{key:?} {key:#?} {:?}",
-            load_or_create_key(Some(VALID), Path::new("x"))
+            load_or_create_key(Some(VALID), Some(Path::new("x")))
         );
         assert!(!shown.contains(VALID), "{shown}");
         assert!(!shown.contains("q83v"), "{shown}");

@@ -77,13 +77,13 @@ impl Publisher {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: &PublishingConfig,
-        key_file: &Path,
+        key_file: Option<&Path>,
         default_public_url: &str,
     ) -> anyhow::Result<Arc<Self>> {
         let (key, created) = load_or_create_key(config.encryption_key.as_deref(), key_file)?;
         if created {
             tracing::info!(
-                key_file = %key_file.display(),
+                key_file = %key_file.map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
                 "created a key to encrypt LinkedIn tokens; back it up with the database"
             );
         }

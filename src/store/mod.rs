@@ -5,12 +5,15 @@
 //! `Arc<dyn Store>`. Each backend (`sqlite/`) implements the areas in a file apiece, and runs
 //! the one conformance suite (`conformance.rs`) that says what every backend must do.
 
+mod change_events;
 #[cfg(test)]
 pub mod conformance;
+pub mod copy;
 mod ideas;
 mod idempotency;
 mod keys;
 mod metrics;
+pub mod postgres;
 mod posts;
 pub mod publishing;
 mod secrets;

@@ -481,7 +481,7 @@ async fn demo_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         .unwrap()
         .trim()
         .to_owned();
-    let store = linkedgrow::open_store(&db.parse().unwrap()).unwrap();
+    let store = linkedgrow::open_store(&db.parse().unwrap()).await.unwrap();
     let user = store.user_by_email(&email("demo")).await.unwrap();
     let hash = store.password_hash(&user.id).await.unwrap();
     assert!(linkedgrow::password::verify_password(password, hash).await);

@@ -44,11 +44,13 @@ pub struct Fleet {
 
 impl Fleet {
     /// A fresh database; instances get `env` (such as `LINKEDGROW_REDIS_URL`).
-    pub fn new(env: &[(&str, &str)]) -> Self {
+    pub async fn new(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path: PathBuf = dir.path().join("linkedgrow.db");
         let database_url = format!("sqlite://{}", path.display());
-        let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path)).unwrap();
+        let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path))
+            .await
+            .unwrap();
         let env = env
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))

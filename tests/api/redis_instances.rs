@@ -42,7 +42,7 @@ async fn status(client: &reqwest::Client, instance: &Instance, key: &str) -> u16
 
 async fn two_instances(test: &str) -> Option<(RedisServer, Fleet, Instance, Instance)> {
     let redis = RedisServer::start(test).await?;
-    let fleet = Fleet::new(&[("LINKEDGROW_REDIS_URL", &redis.url())]);
+    let fleet = Fleet::new(&[("LINKEDGROW_REDIS_URL", &redis.url())]).await;
     let (a, b) = (fleet.start(), fleet.start());
     Some((redis, fleet, a, b))
 }

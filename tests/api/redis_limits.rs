@@ -75,7 +75,7 @@ async fn two_instances_admit_exactly_sixty_of_a_hundred_concurrent_requests() {
     let Some(redis) = RedisServer::start(test).await else {
         return;
     };
-    let fleet = Fleet::new(&[("LINKEDGROW_REDIS_URL", &redis.url())]);
+    let fleet = Fleet::new(&[("LINKEDGROW_REDIS_URL", &redis.url())]).await;
     let user = fleet.user().await;
     let (key_id, key) = fleet.key(&user).await;
     let instances = [fleet.start(), fleet.start()];

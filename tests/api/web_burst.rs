@@ -166,7 +166,9 @@ async fn two_hundred_simultaneous_sign_ins_keep_memory_bounded_and_give_it_back(
     let path = dir.path().join("db.sqlite");
     let mut emails = Vec::new();
     {
-        let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+        let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path.clone()))
+            .await
+            .unwrap();
         for i in 0..10 {
             let email = format!("known{i}\u{40}example.com");
             admin::create_user(store.as_ref(), &email, "Known", Plan::Business, 0)

@@ -67,7 +67,9 @@ async fn killed_with_undelivered_events_the_server_sends_them_all_after_a_restar
 
     let (mut server, address) = serve_with(&db, &fake, &log, &env);
     // Subscribe through the store, as the web app does, sealing with the server's key.
-    let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    let store = linkedgrow::open_store(&DatabaseUrl::Sqlite(path.clone()))
+        .await
+        .unwrap();
     let user: UserId = store.user_by_email(email).await.unwrap().id;
     let webhooks = Webhooks::new(
         store.clone(),

@@ -32,7 +32,8 @@ pub trait TestDatabase {
     fn second_handle(&self) -> Arc<dyn Store>;
 }
 
-/// One `#[tokio::test]` per check, each on the fresh database `$open` evaluates to.
+/// One `#[tokio::test]` per check, each on the fresh database the future `$open` gives; a
+/// backend whose server is missing gives `None` and the check is skipped.
 macro_rules! conformance_tests {
     ($open:expr) => {
         $crate::store::conformance::conformance_tests!(@each $open;
@@ -69,13 +70,17 @@ macro_rules! conformance_tests {
             a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled,
             deleting_a_converted_post_tells_the_idea_s_subscribers,
             a_listed_attempt_can_be_resent_after_a_purge,
+            due_posts_are_each_claimed_once_by_three_concurrent_publishers,
+            concurrent_claims_keep_every_bound_and_take_each_message_once,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $check() {
-                let database = $open;
+                let Some(database) = $open.await else {
+                    return;
+                };
                 $crate::store::conformance::$check(&database).await;
             }
         )*

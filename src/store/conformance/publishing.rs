@@ -302,3 +302,57 @@ pub async fn synced_figures_replace_the_earlier_ones(db: &dyn TestDatabase) {
         .unwrap();
     assert_eq!(rows, [(day("2026-01-06"), figures(25))]);
 }
+
+/// Several publishers (instances) working through the same due posts at once: each post goes
+/// to exactly one of them, none is left behind.
+pub async fn due_posts_are_each_claimed_once_by_three_concurrent_publishers(db: &dyn TestDatabase) {
+    let publishers = [db.store(), db.second_handle(), db.second_handle()];
+    let ada = user(publishers[0].as_ref(), "ada").await;
+    for n in 0..20 {
+        due_post(
+            publishers[0].as_ref(),
+            &ada,
+            &PostId::from(format!("post_{n:02}")),
+        )
+        .await;
+    }
+    let due = NOW + 1_000;
+    let work = |store: Arc<dyn Store>, name: &'static str| async move {
+        let mut claimed = Vec::new();
+        loop {
+            let ids = store.due_post_ids(due, 5).await.unwrap();
+            if ids.is_empty() {
+                return claimed;
+            }
+            for id in ids {
+                let claim = format!("{name}-{id}");
+                if let Some(post) = store
+                    .claim_due_post(&id, &claim, due, due + LEASE)
+                    .await
+                    .unwrap()
+                {
+                    claimed.push(post.post.id);
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    };
+    let (a, b, c) = tokio::join!(
+        work(publishers[0].clone(), "a"),
+        work(publishers[1].clone(), "b"),
+        work(publishers[2].clone(), "c"),
+    );
+    let mut all: Vec<String> = a
+        .iter()
+        .chain(&b)
+        .chain(&c)
+        .map(|id| id.to_string())
+        .collect();
+    all.sort();
+    let expected: Vec<String> = (0..20).map(|n| format!("post_{n:02}")).collect();
+    assert_eq!(all, expected, "every post claimed, none twice");
+    assert_eq!(
+        publishers[0].next_due_at().await.unwrap(),
+        Some(due + LEASE)
+    );
+}

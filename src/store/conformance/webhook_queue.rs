@@ -4,7 +4,7 @@
 use super::webhooks::{bounds, delivered, drain, lease, outcome, subscribe, LEASE};
 use super::*;
 use crate::domain::webhook::EventFilter;
-use crate::store::webhooks::{AttemptOutcome, ClaimedMessage, NextStep};
+use crate::store::webhooks::{AttemptOutcome, ClaimBounds, ClaimedMessage, NextStep};
 
 pub async fn due_messages_are_held_by_one_worker_and_bounded_per_webhook(db: &dyn TestDatabase) {
     let (one, two) = (db.store(), db.second_handle());
@@ -269,5 +269,79 @@ pub async fn a_listed_attempt_can_be_resent_after_a_purge(db: &dyn TestDatabase)
         again.is_ok(),
         "a listed attempt resends, got {:?}",
         again.err()
+    );
+}
+
+/// Three workers (instances) claiming at once, round after round: together they never hold more
+/// than the bounds per webhook and per account, and every message is claimed exactly once.
+pub async fn concurrent_claims_keep_every_bound_and_take_each_message_once(db: &dyn TestDatabase) {
+    let workers = [db.store(), db.second_handle(), db.second_handle()];
+    let store = workers[0].as_ref();
+    let ada = user(store, "ada").await;
+    let bob = user(store, "bob").await;
+    subscribe(store, &ada, "wh_ada_1", EventFilter::All).await;
+    subscribe(store, &ada, "wh_ada_2", EventFilter::All).await;
+    subscribe(store, &bob, "wh_bob", EventFilter::All).await;
+    for n in 0..6 {
+        for owner in [&ada, &bob] {
+            let id = PostId::from(format!("post_{}_{n}", owner.name));
+            store
+                .insert_post(&owner.id, &id, &draft("p"), NOW)
+                .await
+                .unwrap();
+        }
+    }
+    let bounds = ClaimBounds {
+        per_webhook: 3,
+        per_account: 4,
+        limit: 5,
+    };
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for round in 0..50 {
+        let now = NOW + round;
+        let claim = |n: usize, name| {
+            workers[n].claim_due_messages(lease(name, now, now + LEASE), 0, bounds)
+        };
+        let (a, b, c) = tokio::join!(claim(0, "a"), claim(1, "b"), claim(2, "c"));
+        let claimed: Vec<ClaimedMessage> = [a.unwrap(), b.unwrap(), c.unwrap()]
+            .into_iter()
+            .inspect(|one| assert!(one.len() <= 5, "one claim takes at most its limit"))
+            .flatten()
+            .collect();
+        if claimed.is_empty() {
+            break;
+        }
+        let held =
+            |what: &dyn Fn(&ClaimedMessage) -> bool| claimed.iter().filter(|m| what(m)).count();
+        for hook in ["wh_ada_1", "wh_ada_2", "wh_bob"] {
+            assert!(
+                held(&|m| m.webhook_id == hook) <= 3,
+                "round {round}: {hook} over its bound"
+            );
+        }
+        assert!(
+            held(&|m| m.user_id == ada.id) <= 4,
+            "round {round}: ada over her bound"
+        );
+        assert!(
+            held(&|m| m.user_id == bob.id) <= 4,
+            "round {round}: bob over his bound"
+        );
+        for message in &claimed {
+            seen.push((message.webhook_id.to_string(), message.event_id.to_string()));
+            store
+                .record_attempt(message, &delivered(now))
+                .await
+                .unwrap();
+        }
+    }
+    let claims = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(claims, seen.len(), "no message claimed twice");
+    assert_eq!(
+        seen.len(),
+        18,
+        "every message claimed: 6 posts × 2 webhooks + 6 × 1"
     );
 }

@@ -190,5 +190,5 @@ mod tests {
         }
     }
 
-    conformance_tests!(TempSqlite::new());
+    conformance_tests!(async { Some(TempSqlite::new()) });
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::domain::webhook::{EventFilter, EventType};
+use crate::domain::webhook::EventFilter;
 use crate::domain::{UserId, WebhookId};
 use crate::store::webhooks::{ClaimedMessage, Delivery, Webhook};
 
@@ -15,25 +15,13 @@ pub(super) const WEBHOOK_COLUMNS: &str = "id, user_id, created_by_key, url, even
 
 /// The stored `events` column: `*` or comma-separated names.
 pub(super) fn filter_from_sql(text: &str) -> rusqlite::Result<EventFilter> {
-    if text == "*" {
-        return Ok(EventFilter::All);
-    }
-    text.split(',')
-        .map(|name| {
-            EventType::parse(name).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    4,
-                    rusqlite::types::Type::Text,
-                    format!("unknown event type {name:?}").into(),
-                )
-            })
-        })
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map(EventFilter::Only)
+    EventFilter::parse_stored(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
+    })
 }
 
 pub(super) fn filter_to_sql(filter: &EventFilter) -> String {
-    filter.names().join(",")
+    filter.to_stored()
 }
 
 pub(super) fn webhook_from_row(row: &Row) -> rusqlite::Result<Webhook> {
