@@ -246,11 +246,21 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     }
     first_run_help(&state, address, args.demo).await?;
     tracing::info!(%address, "serving");
-    linkedgrow::serve(listener, state, shutdown).await?;
+    linkedgrow::serve(listener, state.clone(), shutdown).await?;
+    // No new work is claimed from here on; what is under way gets a little longer to finish,
+    // and what is still unfinished then is handed back to the other instances.
     let _ = stop.send(());
+    tokio::join!(
+        state.publisher.hand_back(HAND_BACK_GRACE),
+        state.webhooks.hand_back(HAND_BACK_GRACE)
+    );
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stopping server waits for a LinkedIn request or a webhook delivery under way
+/// before it hands the work back.
+const HAND_BACK_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The demo account `serve --demo` creates.
 const DEMO_EMAIL: &str = "demo@example.com";

@@ -5,6 +5,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod hand_back;
 mod http;
 pub mod keys;
 pub mod limits;

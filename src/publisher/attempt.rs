@@ -132,10 +132,12 @@ impl Publisher {
         };
 
         let renewing = self.keep_claim(post_id, claim);
+        let held = self.in_flight.hold(post_id.clone(), claim);
         let answer = self
             .linkedin
             .create_post(&token, &account.member_sub, &claimed.post.fields.content)
             .await;
+        drop(held);
         renewing.abort();
 
         let now = self.now_ms();

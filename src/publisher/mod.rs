@@ -30,6 +30,7 @@ use parking_lot::Mutex;
 
 use crate::clock::Clock;
 use crate::domain::{PostId, UserId};
+use crate::hand_back::InFlight;
 use crate::linkedin::crypto::{load_or_create_key, Key};
 use crate::linkedin::{
     AccessToken, ClientConfig, ClientSecret, LinkedInClient, LinkedInError, TokenGrant,
@@ -68,6 +69,8 @@ pub struct Publisher {
     redirect_uri: String,
     /// Whether the app's client id and secret are set, so the web app can connect members.
     oauth_configured: bool,
+    /// Posts whose request to LinkedIn is under way, for a graceful shutdown to hand back.
+    in_flight: InFlight<PostId>,
 }
 
 impl Publisher {
@@ -111,6 +114,7 @@ impl Publisher {
             analytics_denied: Mutex::new(HashSet::new()),
             redirect_uri,
             oauth_configured,
+            in_flight: InFlight::default(),
         }))
     }
 
@@ -165,6 +169,23 @@ impl Publisher {
     /// instead of at the time it was sleeping until.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// At shutdown: waits up to `grace` for the requests under way, then hands back the posts
+    /// still waiting for LinkedIn's answer by ending their leases now, so that another instance
+    /// takes them at once (they are in doubt, so it checks for a duplicate before publishing
+    /// again) instead of when the lease would have run out.
+    pub async fn hand_back(&self, grace: std::time::Duration) {
+        let left = self.in_flight.wait_idle(grace).await;
+        let now = self.now_ms();
+        for (post_id, claim) in &left {
+            if let Err(err) = self.store.renew_claim(post_id, claim, now).await {
+                tracing::warn!(post_id = post_id.as_str(), error = %err, "could not hand back a post");
+            }
+        }
+        if !left.is_empty() {
+            tracing::info!(posts = left.len(), "handed back posts still being sent");
+        }
     }
 
     /// The LinkedIn client.

@@ -274,6 +274,11 @@ pub trait WebhookStore: Send + Sync {
         outcome: &AttemptOutcome,
     ) -> StoreResult<()>;
 
+    /// Hands back a message `claim` holds but will not finish (its worker is shutting down):
+    /// due again for any worker at once, its attempts unchanged. Nothing when `claim` no longer
+    /// holds it.
+    async fn release_message(&self, message_seq: i64, claim: &str) -> StoreResult<()>;
+
     /// A page of a subscription's attempts, newest first.
     async fn list_deliveries(
         &self,

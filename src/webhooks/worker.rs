@@ -16,6 +16,7 @@ use tokio::sync::{Notify, Semaphore};
 use crate::clock::Clock;
 use crate::domain::webhook::EventType;
 use crate::domain::{DeliveryId, EventId, UserId, WebhookId};
+use crate::hand_back::InFlight;
 use crate::linkedin::crypto::Key;
 use crate::store::webhooks::{
     event_body, AttemptOutcome, ClaimBounds, ClaimedMessage, Delivery, Lease, NextStep,
@@ -57,6 +58,8 @@ pub struct Webhooks {
     config: WebhookConfig,
     slots: Arc<Semaphore>,
     wake: Notify,
+    /// Messages being delivered (by queue place), for a graceful shutdown to hand back.
+    in_flight: InFlight<i64>,
 }
 
 /// The context a secret is sealed under: its webhook, so a sealed secret cannot be moved.
@@ -80,6 +83,7 @@ impl Webhooks {
             config: config.clone(),
             slots: Arc::new(Semaphore::new(CONCURRENT_ATTEMPTS)),
             wake: Notify::new(),
+            in_flight: InFlight::default(),
         })
     }
 
@@ -294,6 +298,7 @@ impl Webhooks {
             let worker = self.clone();
             tokio::spawn(async move {
                 let webhook = message.webhook_id.clone();
+                let _held = worker.in_flight.hold(message.message_seq, &message.claim);
                 if let Err(err) = worker.attempt(message).await {
                     tracing::error!(%webhook, error = %err, "could not record a webhook delivery");
                 }
@@ -302,6 +307,25 @@ impl Webhooks {
             });
         }
         Ok(started)
+    }
+
+    /// At shutdown: waits up to `grace` for the deliveries under way, then hands back the
+    /// messages still unfinished, so that another instance sends them at once instead of when
+    /// their lease would have run out (a receiver may then see one twice, with the same
+    /// `webhook-id`, as after any retry).
+    pub async fn hand_back(&self, grace: Duration) {
+        let left = self.in_flight.wait_idle(grace).await;
+        for (message_seq, claim) in &left {
+            if let Err(err) = self.store.release_message(*message_seq, claim).await {
+                tracing::warn!(message_seq, error = %err, "could not hand back a webhook message");
+            }
+        }
+        if !left.is_empty() {
+            tracing::info!(
+                messages = left.len(),
+                "handed back webhook messages being delivered"
+            );
+        }
     }
 
     /// Drops old attempt records and warns of LinkedIn tokens about to end.

@@ -428,3 +428,87 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_write() {
         "each acknowledged post on LinkedIn once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stopping_instance_hands_its_post_to_another_at_once() {
+    // Polled every 100 ms below: limits out of the way.
+    let Some(mut cluster) = Cluster::start_with(
+        1,
+        &[
+            ("LINKEDGROW_RATE_LIMIT_PER_MINUTE", "1000000"),
+            ("LINKEDGROW_RATE_LIMIT_PER_HOUR", "1000000"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let (email, key) = cluster.user_with_key("ada", "posts:read,posts:write");
+    connect_linkedin(&cluster, &email);
+    // LinkedIn accepts the post but its answer never comes: instance 0 waits, holding it.
+    cluster.fake.hold_next_posts(1);
+    let client = reqwest::Client::new();
+    let due = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let created: Value = client
+        .post(format!("{}/api/v1/posts", cluster.instances[0].address))
+        .bearer_auth(&key)
+        .json(&json!({
+            "content": "Sent while its server stops",
+            "status": "scheduled",
+            "scheduledAt": due.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cluster.fake.posts().is_empty() {
+        assert!(Instant::now() < deadline, "never sent\n{}", cluster.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let other = cluster.spawn();
+    cluster.instances.push(other);
+
+    let stopping = Instant::now();
+    let exit = cluster.instances[0].terminate();
+    assert!(exit.success(), "a graceful stop exits 0: {exit:?}");
+    // Its lease (30 s, renewed every 10 s) has 20 s or more to run: only a hand-back lets the
+    // other instance take the post before then.
+    let survivor = cluster.instances[1].address.clone();
+    let post = loop {
+        let post: Value = client
+            .get(format!("{survivor}/api/v1/posts/{id}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if post["status"] != "scheduled" {
+            break post;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(18),
+            "not taken over before the lease would have ended: {post}\n{}",
+            cluster.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!(
+        "published by the other instance {:?} after SIGTERM",
+        stopping.elapsed()
+    );
+    assert_eq!(post["status"], "published", "{post}");
+    let posts = cluster.fake.posts();
+    assert_eq!(posts.len(), 1, "on LinkedIn once");
+    assert_eq!(post["linkedinUrn"], posts[0].urn.as_str());
+    assert!(
+        cluster.log().contains("handed back posts still being sent"),
+        "{}",
+        cluster.log()
+    );
+}

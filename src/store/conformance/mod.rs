@@ -70,6 +70,7 @@ macro_rules! conformance_tests {
             a_webhook_stored_for_a_key_revoked_meanwhile_is_disabled,
             deleting_a_converted_post_tells_the_idea_s_subscribers,
             a_listed_attempt_can_be_resent_after_a_purge,
+            a_handed_back_message_is_due_again_for_any_worker,
             due_posts_are_each_claimed_once_by_three_concurrent_publishers,
             concurrent_claims_keep_every_bound_and_take_each_message_once,
         );

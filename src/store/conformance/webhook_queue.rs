@@ -345,3 +345,50 @@ pub async fn concurrent_claims_keep_every_bound_and_take_each_message_once(db: &
         "every message claimed: 6 posts × 2 webhooks + 6 × 1"
     );
 }
+
+/// A stopping worker hands back what it holds: any worker may take it at once, as the same
+/// attempt; a worker whose claim has already lapsed hands back nothing.
+pub async fn a_handed_back_message_is_due_again_for_any_worker(db: &dyn TestDatabase) {
+    let (one, two) = (db.store(), db.second_handle());
+    let ada = user(one.as_ref(), "ada").await;
+    subscribe(one.as_ref(), &ada, "wh_back", EventFilter::All).await;
+    one.insert_post(&ada.id, &PostId::from("post_back"), &draft("p"), NOW)
+        .await
+        .unwrap();
+    let held = one
+        .claim_due_messages(lease("stopping", NOW, NOW + LEASE), 0, bounds(4, 100))
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    let message = &held[0];
+    let other = lease("other", NOW + 1, NOW + LEASE);
+    assert!(two
+        .claim_due_messages(other, 0, bounds(4, 100))
+        .await
+        .unwrap()
+        .is_empty());
+    one.release_message(message.message_seq, "not the holder")
+        .await
+        .unwrap();
+    assert!(
+        two.claim_due_messages(lease("other", NOW + 2, NOW + LEASE), 0, bounds(4, 100))
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the holder's claim hands it back"
+    );
+    one.release_message(message.message_seq, &message.claim)
+        .await
+        .unwrap();
+    let taken = two
+        .claim_due_messages(lease("other", NOW + 3, NOW + LEASE), 0, bounds(4, 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        taken.len(),
+        1,
+        "due again at once, long before the lease's end"
+    );
+    assert_eq!(taken[0].message_seq, message.message_seq);
+    assert_eq!(taken[0].attempt, 1, "handing back is not an attempt");
+}

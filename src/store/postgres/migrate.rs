@@ -43,9 +43,11 @@ pub(super) async fn run(client: &mut Client) -> anyhow::Result<()> {
 }
 
 async fn apply(client: &mut Client) -> anyhow::Result<()> {
+    // `IF NOT EXISTS` on an existing table is a NOTICE, which the driver would log on every start.
     client
         .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
+            "SET client_min_messages = warning;
+             CREATE TABLE IF NOT EXISTS schema_migrations (
                  version     BIGINT PRIMARY KEY,
                  name        TEXT NOT NULL,
                  applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()

@@ -464,6 +464,18 @@ impl WebhookStore for PostgresStore {
         finish(tx, outcome).await
     }
 
+    async fn release_message(&self, message_seq: i64, claim: &str) -> StoreResult<()> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE webhook_messages SET claim = NULL, claimed_until = NULL
+                 WHERE seq = $1 AND claim = $2 AND state = 'pending'",
+            )
+            .await?;
+        client.execute(&statement, &[&message_seq, &claim]).await?;
+        Ok(())
+    }
+
     async fn purge_webhook_records(&self, before: i64) -> StoreResult<u64> {
         self.purge(before).await
     }

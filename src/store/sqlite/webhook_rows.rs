@@ -122,3 +122,13 @@ pub(super) fn page_total(
         .query_row(params, |row| row.get(0))?;
     Ok(total.max(0).unsigned_abs())
 }
+
+/// Lets go of a held message: due again for any worker (see `WebhookStore::release_message`).
+pub(super) fn release(conn: &Connection, message_seq: i64, claim: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE webhook_messages SET claim = NULL, claimed_until = NULL
+         WHERE seq = ?1 AND claim = ?2 AND state = 'pending'",
+    )?
+    .execute(params![message_seq, claim])?;
+    Ok(())
+}

@@ -17,8 +17,8 @@ use crate::store::{StoreError, StoreResult};
 use super::events::{self, Event};
 use super::rows::{missing_or_changed, write_returning};
 use super::webhook_rows::{
-    claim_row, delivery_from_row, filter_to_sql, find_webhook, page_total, webhook_from_row,
-    WEBHOOK_COLUMNS,
+    claim_row, delivery_from_row, filter_to_sql, find_webhook, page_total, release,
+    webhook_from_row, WEBHOOK_COLUMNS,
 };
 use super::SqliteStore;
 
@@ -419,6 +419,10 @@ impl WebhookStore for SqliteStore {
             Ok(Some(DeliveryPage { deliveries, total }))
         })?
         .ok_or(StoreError::NotFound("webhook"))
+    }
+
+    async fn release_message(&self, message_seq: i64, claim: &str) -> StoreResult<()> {
+        self.write(|conn| release(conn, message_seq, claim))
     }
 
     async fn purge_webhook_records(&self, before: i64) -> StoreResult<u64> {
