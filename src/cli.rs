@@ -219,7 +219,8 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     linkedgrow::server::raise_open_files_limit();
     let state = AppState::from_config(&config, Arc::new(SystemClock)).await?;
     let shutdown = shutdown_signal()?;
-    // The publisher, the analytics sync and webhook delivery stop with the server.
+    // The publisher, the analytics sync, webhook delivery and the queue gauges stop with the
+    // server.
     let (stop, stopped) = tokio::sync::watch::channel(());
     let when_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
         let _ = rx.changed().await;
@@ -229,6 +230,14 @@ async fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         std::time::Duration::from_secs(config.publishing.analytics_sync_seconds.max(60)),
         when_stopped(stopped.clone()),
     ));
+    if state.metrics_address.is_some() {
+        tokio::spawn(linkedgrow::telemetry::watch_queues(
+            state.store.clone(),
+            state.clock.clone(),
+            state.webhooks.first_delay_ms(),
+            when_stopped(stopped.clone()),
+        ));
+    }
     tokio::spawn(state.webhooks.clone().run(when_stopped(stopped)));
     let listener = linkedgrow::server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;

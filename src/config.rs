@@ -53,6 +53,14 @@ impl DatabaseUrl {
         }
     }
 
+    /// The backend's name, as metrics label it: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
     /// Where the key that seals LinkedIn tokens is kept when `LINKEDGROW_ENCRYPTION_KEY` is not
     /// set: beside an SQLite file. With PostgreSQL there is no such place every instance shares,
     /// so the variable is required.

@@ -71,7 +71,15 @@ impl AppState {
     /// The production state for `config`, with the given clock.
     pub async fn from_config(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         config.validate()?;
-        let store = open_store(&config.database).await?;
+        // First, so that the store's first calls are timed too.
+        let metrics_address = match config.metrics_listen {
+            Some(address) => Some(telemetry::start(address).await?),
+            None => None,
+        };
+        let mut store = open_store(&config.database).await?;
+        if metrics_address.is_some() {
+            store = telemetry::MeteredStore::wrap(store, config.database.backend());
+        }
         let publisher = publisher::Publisher::from_config(
             store.clone(),
             clock.clone(),
@@ -102,10 +110,6 @@ impl AppState {
         let web = match &redis {
             Some(redis) => web::WebState::shared(config.trust_proxy, form_tokens, redis.clone()),
             None => web::WebState::new(config.trust_proxy, form_tokens),
-        };
-        let metrics_address = match config.metrics_listen {
-            Some(address) => Some(telemetry::start(address).await?),
-            None => None,
         };
         Ok(Self {
             mcp_hosts: mcp::allowed_hosts(config.publishing.public_url.as_deref()),

@@ -68,4 +68,22 @@ pub trait Store:
 {
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// How much background work is waiting at `now`, for the metrics; a message never
+    /// attempted is due `first_delay_ms` after it was queued, as the webhook worker counts.
+    async fn queue_depths(&self, now: i64, first_delay_ms: i64) -> StoreResult<QueueDepths>;
+}
+
+/// The backlog of the publisher and of webhook delivery at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Scheduled posts whose time has come and that no live attempt holds.
+    pub due_posts: u64,
+    /// Webhook events written but not yet fanned out into messages.
+    pub undispatched_events: u64,
+    /// Webhook messages not yet delivered or given up on, due or not.
+    pub pending_messages: u64,
+    /// Pending messages the worker would take now: due, unheld, of an enabled subscription
+    /// whose owner's plan has API access.
+    pub due_messages: u64,
 }

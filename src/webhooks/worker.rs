@@ -111,7 +111,7 @@ impl Webhooks {
     }
 
     /// The schedule's delay before a message's first attempt (0 by default).
-    fn first_delay_ms(&self) -> i64 {
+    pub fn first_delay_ms(&self) -> i64 {
         let first = self
             .config
             .retry_schedule

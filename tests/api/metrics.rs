@@ -10,6 +10,15 @@ use crate::helpers::{spawn_app, spawn_app_with};
 use crate::webhook_receiver::{Answer, Receiver};
 use crate::webhooks_delivery::{owner, subscribe, wait_until_recorded};
 
+/// The value of the unlabelled series `name` (a gauge).
+async fn gauge(address: std::net::SocketAddr, name: &str) -> f64 {
+    let lines = series(address, &format!("{name} ")).await;
+    let [line] = lines.as_slice() else {
+        panic!("one line for {name}: {lines:#?}");
+    };
+    line[name.len()..].trim().parse().unwrap()
+}
+
 /// The lines of the metrics listener's `/metrics` that name `series`.
 async fn series(address: std::net::SocketAddr, name: &str) -> Vec<String> {
     let response = reqwest::get(format!("http://{address}/metrics"))
@@ -162,4 +171,104 @@ async fn webhook_deliveries_are_counted_by_outcome() {
             "{outcome}: {deliveries:#?}"
         );
     }
+}
+
+#[tokio::test]
+async fn store_calls_are_timed_by_operation_and_backend() {
+    let app =
+        spawn_app_with(|config| config.metrics_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let key = app.full_key().await;
+    app.create_post(&key, "Timed").await;
+    assert_eq!(
+        app.as_key(&key)
+            .get("/api/v1/posts/post_nosuchpost")
+            .await
+            .status(),
+        404
+    );
+
+    let metrics = app.metrics_address.unwrap();
+    let calls = series(metrics, "linkedgrow_store_duration_seconds_count").await;
+    let timed = |operation: &str, outcome: &str| {
+        calls.iter().any(|line| {
+            line.contains(&format!(r#"operation="{operation}""#))
+                && line.contains(r#"backend="sqlite""#)
+                && line.contains(&format!(r#"outcome="{outcome}""#))
+        })
+    };
+    assert!(timed("key_for_auth", "ok"), "{calls:#?}");
+    assert!(timed("insert_post", "ok"), "{calls:#?}");
+    assert!(
+        timed("get_post", "not_found"),
+        "a missing record is an outcome of its own: {calls:#?}"
+    );
+    let buckets = series(metrics, "linkedgrow_store_duration_seconds_bucket").await;
+    assert!(
+        buckets
+            .iter()
+            .any(|line| line.contains(r#"operation="key_for_auth""#)
+                && line.contains(r#"le="0.0001""#)),
+        "histogram buckets, not a summary: {buckets:#?}"
+    );
+}
+
+/// The only test that sets the queue gauges: the recorder, and so each gauge, is shared by
+/// every server in this process.
+#[tokio::test]
+async fn queue_gauges_show_due_posts_and_pending_webhook_messages() {
+    let app = spawn_app_with(|config| {
+        config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        config.webhooks.retry_schedule = "60,60".parse().unwrap();
+    })
+    .await;
+    let metrics = app.metrics_address.unwrap();
+    let (user, key) = owner(&app).await;
+    subscribe(&app, &user, "https://example.com/hook", EventFilter::All).await;
+    let body = serde_json::json!({
+        "content": "Due soon",
+        "status": "scheduled",
+        "scheduledAt": "2026-01-05T09:30:00Z",
+    });
+    let created = app.as_key(&key).post_json("/api/v1/posts", &body).await;
+    assert_eq!(created.status(), 201);
+    // A worker's round fans the post's two events (created, scheduled) out into messages; the
+    // first attempt waits a minute, so it sends nothing yet.
+    assert_eq!(app.webhooks.tick().await.unwrap(), 0);
+    let refresh = || {
+        linkedgrow::telemetry::refresh_queue_depths(
+            app.store.as_ref(),
+            app.now_ms(),
+            app.webhooks.first_delay_ms(),
+        )
+    };
+
+    refresh().await.unwrap();
+    assert_eq!(gauge(metrics, "linkedgrow_publisher_due_posts").await, 0.0);
+    assert_eq!(
+        gauge(metrics, "linkedgrow_webhook_pending_messages").await,
+        2.0
+    );
+    assert_eq!(gauge(metrics, "linkedgrow_webhook_due_messages").await, 0.0);
+    assert_eq!(
+        gauge(metrics, "linkedgrow_webhook_undispatched_events").await,
+        0.0
+    );
+
+    // Past the post's time and the first attempt's delay, with no worker running.
+    app.clock.advance(chrono::Duration::minutes(31));
+    refresh().await.unwrap();
+    assert_eq!(gauge(metrics, "linkedgrow_publisher_due_posts").await, 1.0);
+    assert_eq!(
+        gauge(metrics, "linkedgrow_webhook_pending_messages").await,
+        2.0
+    );
+    assert_eq!(gauge(metrics, "linkedgrow_webhook_due_messages").await, 2.0);
+
+    // A change the worker has not seen yet waits in the outbox.
+    app.create_post(&key, "Another").await;
+    refresh().await.unwrap();
+    assert_eq!(
+        gauge(metrics, "linkedgrow_webhook_undispatched_events").await,
+        1.0
+    );
 }

@@ -8,6 +8,7 @@ mod ideas;
 mod keys;
 mod posts;
 mod publishing;
+mod queues;
 mod records;
 mod webhook_queue;
 mod webhooks;
@@ -73,6 +74,7 @@ macro_rules! conformance_tests {
             a_handed_back_message_is_due_again_for_any_worker,
             due_posts_are_each_claimed_once_by_three_concurrent_publishers,
             concurrent_claims_keep_every_bound_and_take_each_message_once,
+            queue_depths_count_what_waits_and_not_what_is_held,
         );
     };
     (@each $open:expr; $($check:ident),* $(,)?) => {
@@ -94,6 +96,7 @@ pub use ideas::*;
 pub use keys::*;
 pub use posts::*;
 pub use publishing::*;
+pub use queues::*;
 pub use records::*;
 pub use webhook_queue::*;
 pub use webhooks::*;

@@ -13,6 +13,7 @@ mod migrate;
 mod posts;
 mod publishing;
 mod publishing_rows;
+mod queues;
 mod rows;
 mod secrets;
 mod sessions;
@@ -30,7 +31,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use crate::store::webhooks::EventPayloads;
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{QueueDepths, Store, StoreError, StoreResult};
 
 /// Connections each instance keeps at most.
 const POOL_SIZE: usize = 16;
@@ -131,6 +132,10 @@ impl Store for PostgresStore {
     async fn ping(&self) -> StoreResult<()> {
         self.client().await?.simple_query("SELECT 1").await?;
         Ok(())
+    }
+
+    async fn queue_depths(&self, now: i64, first_delay_ms: i64) -> StoreResult<QueueDepths> {
+        self.depths(now, first_delay_ms).await
     }
 }
 

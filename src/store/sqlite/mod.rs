@@ -13,6 +13,7 @@ mod keys;
 mod metrics;
 mod posts;
 mod publishing;
+mod queues;
 mod rows;
 mod secrets;
 mod sessions;
@@ -30,7 +31,7 @@ use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
 use crate::store::webhooks::EventPayloads;
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{QueueDepths, Store, StoreError, StoreResult};
 
 /// Readers kept open for reuse; more are opened under load and the extra ones closed.
 const IDLE_READERS: usize = 8;
@@ -140,6 +141,10 @@ impl From<rusqlite::Error> for StoreError {
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())))
+    }
+
+    async fn queue_depths(&self, now: i64, first_delay_ms: i64) -> StoreResult<QueueDepths> {
+        self.depths(now, first_delay_ms)
     }
 }
 

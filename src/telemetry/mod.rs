@@ -1,6 +1,12 @@
 //! Prometheus metrics, served on a listener of their own (`LINKEDGROW_METRICS_LISTEN`), never
-//! on the public port: the series' names, the request middleware that records them, the
-//! exporter.
+//! on the public port: the series' names, the request middleware that records them, the timed
+//! store (`store.rs`), the queue gauges (`queues.rs`), the exporter.
+
+mod queues;
+mod store;
+
+pub use queues::{refresh_queue_depths, watch_queues, QUEUES_EVERY};
+pub use store::MeteredStore;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -29,6 +35,17 @@ pub const WEBHOOK_DELIVERIES: &str = "linkedgrow_webhook_deliveries_total";
 /// Publishing attempts, by `outcome` (`published`, `failed`, `retrying`, `claim_lost` or
 /// `error`, when the attempt broke off).
 pub const PUBLISH_ATTEMPTS: &str = "linkedgrow_publish_attempts_total";
+/// Seconds a store call took, by `operation` (the store method, such as `key_for_auth`),
+/// `backend` (`sqlite` or `postgres`) and `outcome` (`ok`, `not_found`, `conflict` or `error`).
+pub const STORE_DURATION: &str = "linkedgrow_store_duration_seconds";
+/// Scheduled posts whose time has come and that no live attempt holds: waiting to be sent.
+pub const PUBLISHER_DUE_POSTS: &str = "linkedgrow_publisher_due_posts";
+/// Webhook events written but not yet fanned out into messages by a worker.
+pub const WEBHOOK_UNDISPATCHED_EVENTS: &str = "linkedgrow_webhook_undispatched_events";
+/// Webhook messages not yet delivered or given up on, due or not.
+pub const WEBHOOK_PENDING_MESSAGES: &str = "linkedgrow_webhook_pending_messages";
+/// Pending webhook messages a worker would take now (due, unheld, of an enabled subscription).
+pub const WEBHOOK_DUE_MESSAGES: &str = "linkedgrow_webhook_due_messages";
 
 /// The `route` of requests no route matched: one label for every unknown path, so scanners
 /// cannot grow the set of series.
@@ -38,6 +55,12 @@ const UNMATCHED: &str = "unmatched";
 /// made while the client waits can take seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// Store buckets in seconds: most calls are point reads and small writes well under a
+/// millisecond; a second means the database is in trouble.
+const STORE_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
 /// How often histogram samples are folded into their buckets between scrapes.
@@ -51,6 +74,12 @@ fn recorder() -> anyhow::Result<PrometheusHandle> {
         .get_or_init(|| {
             PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), &BUCKETS)
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full(STORE_DURATION.into()),
+                        &STORE_BUCKETS,
+                    )
+                })
                 .and_then(PrometheusBuilder::install_recorder)
                 .map_err(|err| err.to_string())
         })
