@@ -195,6 +195,7 @@ metered!(WebhookStore {
     claim_due_messages(lease: Lease<'_>, first_delay_ms: i64, bounds: ClaimBounds)
         -> Vec<ClaimedMessage>;
     record_attempt(message: &ClaimedMessage, outcome: &AttemptOutcome) -> ();
+    release_message(message_seq: i64, claim: &str) -> ();
     list_deliveries(user_id: &UserId, webhook_id: &WebhookId, limit: u32, offset: u64)
         -> DeliveryPage;
     purge_webhook_records(before: i64) -> u64;
