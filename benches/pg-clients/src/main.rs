@@ -570,11 +570,18 @@ async fn bench(
         insert: insert_sql(),
     });
 
+    // The posts a run inserted are deleted after it, so that every run sees the same table.
+    let clean = || async {
+        setup.batch_execute("DELETE FROM posts WHERE id LIKE 'bch\\_%'").await?;
+        setup.batch_execute("VACUUM ANALYZE posts, post_counts").await
+    };
+
     // Warm-up: connections opened, statements prepared on every connection.
     for (_, client) in &clients {
         for op in Op::ALL {
             measure(client, &sql, &data, op, tasks, 2_000).await?;
         }
+        clean().await?;
     }
 
     let load_before = loadavg();
@@ -608,6 +615,9 @@ async fn bench(
                         loadavg()
                     );
                     results[m][o][c].push(s);
+                    if op == Op::Insert {
+                        clean().await?;
+                    }
                 }
             }
         }
