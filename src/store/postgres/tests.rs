@@ -115,3 +115,40 @@ impl TestDatabase for TempPostgres {
 }
 
 conformance_tests!(TempPostgres::new());
+
+/// Instances starting together against a new database migrate it once: the advisory lock makes
+/// the others wait, then find nothing left to apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_at_once_migrate_once() {
+    let base = server_url();
+    let Ok((client, connection)) = tokio_postgres::connect(&base, NoTls).await else {
+        eprintln!("notice: no PostgreSQL server answers at {base}; PostgreSQL test skipped");
+        return;
+    };
+    tokio::spawn(connection);
+    let schema = format!("lg_test_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let url = with_search_path(&base, &schema);
+    let open = || PostgresStore::open(&url, crate::api::events::payloads());
+    let (a, b, c) = tokio::join!(open(), open(), open());
+    let opened = [a.is_ok(), b.is_ok(), c.is_ok()];
+    let applied: i64 = client
+        .query_one(
+            &format!("SELECT count(*) FROM {schema}.schema_migrations"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    drop((a, b, c));
+    drop_schema(schema);
+    assert_eq!(opened, [true; 3], "every instance starts");
+    assert_eq!(
+        applied,
+        super::migrate::latest(),
+        "each migration applied once"
+    );
+}
