@@ -120,6 +120,19 @@ impl Cluster {
         Self::start_with(n, &[]).await
     }
 
+    /// `n` instances whose rate limits are out of the way, for tests whose own requests would
+    /// otherwise run into them (a 429 would hide what they look for).
+    pub async fn start_unlimited(n: usize) -> Option<Self> {
+        Self::start_with(
+            n,
+            &[
+                ("LINKEDGROW_RATE_LIMIT_PER_MINUTE", "1000000"),
+                ("LINKEDGROW_RATE_LIMIT_PER_HOUR", "1000000"),
+            ],
+        )
+        .await
+    }
+
     /// `n` instances with more environment variables.
     pub async fn start_with(n: usize, env: &[(&str, &str)]) -> Option<Self> {
         let schema = PgSchema::create().await?;
@@ -184,14 +197,7 @@ impl Cluster {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut first = String::new();
-        let stdout = child.stdout.as_mut().unwrap();
-        let mut byte = [0u8; 1];
-        while std::io::Read::read(stdout, &mut byte).unwrap() == 1 && byte[0] != b'\n' {
-            first.push(byte[0] as char);
-        }
-        let address = first.trim().rsplit(' ').next().unwrap().to_owned();
-        assert!(address.starts_with("http://127.0.0.1:"), "{first}");
+        let address = crate::helpers::listening_address(&mut child);
         Instance { child, address }
     }
 

@@ -39,6 +39,21 @@ pub struct TestApp {
     pub dir: TempDir,
 }
 
+/// The address a `linkedgrow serve` child (spawned with piped standard output) says it listens
+/// on, from the first line it prints. Read byte by byte: a buffered reader could swallow the lines
+/// after the first (the demo key), and a test waiting for them would hang.
+pub fn listening_address(child: &mut std::process::Child) -> String {
+    let mut first = String::new();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while std::io::Read::read(stdout, &mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        first.push(byte[0] as char);
+    }
+    let address = first.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{first}");
+    address
+}
+
 /// A server with the default configuration.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await

@@ -1,7 +1,6 @@
 //! Several real `linkedgrow serve` processes sharing one SQLite file and one Redis, as
 //! instances behind a load balancer would; each is killed when dropped.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -105,14 +104,7 @@ impl Fleet {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut first = String::new();
-        let stdout = child.stdout.as_mut().unwrap();
-        let mut byte = [0u8; 1];
-        while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-            first.push(byte[0] as char);
-        }
-        let address = first.trim().rsplit(' ').next().unwrap().to_owned();
-        assert!(address.starts_with("http://127.0.0.1:"), "{first}");
+        let address = crate::helpers::listening_address(&mut child);
         Instance { child, address }
     }
 

@@ -63,14 +63,7 @@ pub(crate) fn serve_with(
         .stderr(log)
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    let stdout = child.stdout.as_mut().unwrap();
-    let mut byte = [0u8; 1];
-    while std::io::Read::read(stdout, &mut byte).unwrap() == 1 && byte[0] != b'\n' {
-        first.push(byte[0] as char);
-    }
-    let address = first.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(address.starts_with("http://127.0.0.1:"), "{first}");
+    let address = crate::helpers::listening_address(&mut child);
     (child, address)
 }
 
